@@ -1,0 +1,98 @@
+/**
+ * Reading and validating admin request input. Every failure is a Refusal with the SPEC reason:
+ * 413 body_too_large, 415 unsupported_media_type, 400 invalid_json, 422 validation_failed.
+ */
+import type { z } from '@hono/zod-openapi';
+import { LIMITS } from '../config';
+import { Refusal, type FieldIssue } from '../errors';
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** Reads at most `limit` bytes of the body; stops reading (and refuses) as soon as it is exceeded. */
+async function readCapped(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get('Content-Length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Refusal('invalid_json', 'The request body is not valid UTF-8.');
+  }
+}
+
+function tooLarge(limit: number) {
+  return new Refusal('body_too_large', `JSON bodies are limited to ${limit} bytes.`);
+}
+
+export function zodIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return { field: issue.keys.map((key) => (path ? `${path}.${key}` : key)).join(', '), message: 'unknown field' };
+    }
+    return { field: path || '(body)', message: issue.message };
+  });
+}
+
+export function validationFailed(fields: FieldIssue[]): Refusal {
+  return new Refusal('validation_failed', `Invalid ${fields.map((f) => f.field).join(', ')}.`, fields);
+}
+
+/**
+ * Reads an optional JSON body and validates it. An absent or empty body counts as `{}`.
+ * JSON is parsed with JSON.parse into plain data; `__proto__` keys become own properties and
+ * then fail the strict schema as unknown fields (no prototype pollution).
+ */
+export async function readJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const text = await readCapped(request, LIMITS.maxAdminBodyBytes);
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    const mediaType = (request.headers.get('Content-Type') ?? '').split(';')[0]!.trim();
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      throw new Refusal('unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+    }
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Refusal('invalid_json', 'The request body is not valid JSON.');
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw validationFailed([{ field: '(body)', message: 'must be a JSON object' }]);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationFailed(zodIssues(result.error));
+  return result.data;
+}
+
+export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
+  const raw: Record<string, string> = {};
+  const fields: FieldIssue[] = [];
+  for (const [key, value] of url.searchParams) {
+    if (Object.hasOwn(raw, key)) fields.push({ field: key, message: 'given more than once' });
+    raw[key] = value;
+  }
+  if (fields.length) throw validationFailed(fields);
+  const result = schema.safeParse(raw);
+  if (!result.success) throw validationFailed(zodIssues(result.error));
+  return result.data;
+}

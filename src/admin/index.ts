@@ -1,0 +1,51 @@
+/**
+ * The admin face: signing keys (Basic auth), the public JWKS, the OpenAPI document, liveness.
+ */
+import { Hono } from 'hono';
+import { configFor, type Env } from '../config';
+import { errorResponse } from '../errors';
+import { statusAt } from '../keys/record';
+import { getKeys, listKeys } from '../keys/store';
+import { basicCredentials, credentialsMatch } from './auth';
+import { openApiDocument } from './openapi';
+import { signingKeyRoutes } from './signing-keys';
+
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="signet", charset="UTF-8"' };
+
+export function adminApp() {
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.use('/v1/iam/*', async (c, next) => {
+    const { adminCredentials } = configFor(c.env);
+    if (!adminCredentials) {
+      return errorResponse('admin_not_configured', 'Set ADMIN_TOKEN_ID and ADMIN_TOKEN_SECRET (wrangler secret put) to enable the admin API.');
+    }
+    if (!(await credentialsMatch(basicCredentials(c.req.header('Authorization')), adminCredentials))) {
+      return errorResponse('unauthorized', 'Send HTTP Basic credentials: ADMIN_TOKEN_ID as user, ADMIN_TOKEN_SECRET as password.', { headers: BASIC_CHALLENGE });
+    }
+    await next();
+  });
+
+  signingKeyRoutes(app);
+
+  app.get('/.well-known/jwks.json', async (c) => {
+    const nowMs = Date.now();
+    const live = (await listKeys(c.env.KEYS)).filter(({ summary }) => statusAt(summary, nowMs) !== 'expired');
+    const records = await getKeys(c.env.KEYS, live.map(({ id }) => id));
+    const keys = records
+      .filter((record) => statusAt(record, nowMs) !== 'expired')
+      .map((record) => ({ ...record.publicJwk, kid: record.id, alg: record.algorithm, use: 'sig' }));
+    return c.json({ keys }, 200, { 'Cache-Control': 'public, max-age=60', 'Access-Control-Allow-Origin': '*' });
+  });
+
+  app.get('/v1/openapi.json', (c) => c.json(openApiDocument(), 200, { 'Access-Control-Allow-Origin': '*' }));
+
+  app.get('/healthz', (c) => c.json({ ok: true }, 200, { 'Cache-Control': 'no-store' }));
+
+  return app;
+}
+
+/** Paths the admin face owns: a request here never reaches the gate (so `v1` and `healthz` are not playback IDs). */
+export function isAdminPath(pathname: string): boolean {
+  return pathname === '/v1' || pathname.startsWith('/v1/') || pathname === '/healthz' || pathname.startsWith('/.well-known/');
+}

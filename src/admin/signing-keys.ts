@@ -1,0 +1,152 @@
+/**
+ * The signing-keys admin routes (SPEC §3, FastPix-compatible paths and shapes).
+ * Handlers are thin: validate, call the key store, render. The private key is returned once,
+ * in the 201 of a create or rotate, and is never written to KV or to a log.
+ */
+import type { Hono } from 'hono';
+import { configFor, LIMITS, type Env } from '../config';
+import { Refusal } from '../errors';
+import { keyCache } from '../keys/cache';
+import { generateSigningKeyPair, importPublicKey, KeyImportError, publicJwkToSpki } from '../keys/material';
+import { listView, statusAt, type SigningKeyRecord } from '../keys/record';
+import { deleteKey, getKey, listKeys, putKey } from '../keys/store';
+import { audit } from './audit';
+import { parseQuery, readJsonBody, validationFailed } from './body';
+import { CreateSigningKeyBody, ListSigningKeysQuery, RotateSigningKeyBody } from './schemas';
+
+type AdminApp = Hono<{ Bindings: Env }>;
+
+const toIso = (ms: number) => new Date(ms).toISOString();
+
+/** Normalises a client ISO 8601 instant to UTC with milliseconds; refuses instants not in the future. */
+function futureInstant(text: string | undefined, nowMs: number): string | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) throw validationFailed([{ field: 'expiresAt', message: 'must be an ISO 8601 instant' }]);
+  if (ms <= nowMs) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
+  return toIso(ms);
+}
+
+async function assertRoom(store: KVNamespace, max: number) {
+  const count = (await listKeys(store)).length;
+  if (count >= max) {
+    throw new Refusal('limit_reached', `This deployment holds ${count} signing keys, the limit is ${max}. Delete unused keys first.`);
+  }
+}
+
+function createdView(record: SigningKeyRecord, privateKey: string | undefined, nowMs: number) {
+  return {
+    ...listView(record.id, record, nowMs),
+    ...(privateKey !== undefined && { privateKey }),
+    ...(record.rotatedFrom && { rotatedFrom: record.rotatedFrom }),
+  };
+}
+
+async function detailView(record: SigningKeyRecord, nowMs: number) {
+  return {
+    ...listView(record.id, record, nowMs),
+    signingKeyId: record.id,
+    publicKey: await publicJwkToSpki(record.algorithm, record.publicJwk),
+    jwk: { ...record.publicJwk, kid: record.id, alg: record.algorithm, use: 'sig' },
+    ...(record.rotatedFrom && { rotatedFrom: record.rotatedFrom }),
+    ...(record.rotatedTo && { rotatedTo: record.rotatedTo }),
+  };
+}
+
+async function mustGet(store: KVNamespace, id: string): Promise<SigningKeyRecord> {
+  const record = id.length <= 128 ? await getKey(store, id) : null;
+  if (!record) throw new Refusal('not_found', `No signing key with id "${id.slice(0, 128)}".`);
+  return record;
+}
+
+export function signingKeyRoutes(app: AdminApp) {
+  app.post('/v1/iam/signing-keys', async (c) => {
+    const body = await readJsonBody(c.req.raw, CreateSigningKeyBody);
+    const nowMs = Date.now();
+    const expiresAt = futureInstant(body.expiresAt, nowMs);
+    const id = crypto.randomUUID();
+    let record: SigningKeyRecord;
+    let privateKey: string | undefined;
+    if (body.publicKey !== undefined) {
+      if (!body.algorithm) throw validationFailed([{ field: 'algorithm', message: 'is required with publicKey' }]);
+      try {
+        const publicJwk = await importPublicKey(body.algorithm, body.publicKey);
+        record = { id, algorithm: body.algorithm, publicJwk, createdAt: toIso(nowMs), source: 'imported' };
+      } catch (error) {
+        if (error instanceof KeyImportError) throw validationFailed([{ field: error.field, message: error.message }]);
+        throw error;
+      }
+    } else {
+      const algorithm = body.algorithm ?? 'RS256';
+      const pair = await generateSigningKeyPair(algorithm);
+      privateKey = pair.privateKeyBase64;
+      record = { id, algorithm, publicJwk: pair.publicJwk, createdAt: toIso(nowMs), source: 'generated' };
+    }
+    if (body.name !== undefined) record.name = body.name;
+    if (expiresAt) record.expiresAt = expiresAt;
+    await assertRoom(c.env.KEYS, configFor(c.env).maxSigningKeys);
+    await putKey(c.env.KEYS, record);
+    keyCache.evict(id);
+    audit(body.publicKey !== undefined ? 'signing_key.import' : 'signing_key.create', record);
+    return c.json({ success: true, data: createdView(record, privateKey, nowMs) }, 201);
+  });
+
+  app.get('/v1/iam/signing-keys', async (c) => {
+    const { limit, offset } = parseQuery(new URL(c.req.url), ListSigningKeysQuery);
+    const nowMs = Date.now();
+    const all = await listKeys(c.env.KEYS);
+    const page = all.slice((offset - 1) * limit, offset * limit);
+    return c.json({
+      success: true,
+      data: page.map(({ id, summary }) => listView(id, summary, nowMs)),
+      pagination: { totalRecords: all.length, currentOffset: offset, offsetCount: Math.ceil(all.length / limit) },
+    });
+  });
+
+  app.get('/v1/iam/signing-keys/:id', async (c) => {
+    const record = await mustGet(c.env.KEYS, c.req.param('id'));
+    return c.json({ success: true, data: await detailView(record, Date.now()) });
+  });
+
+  app.post('/v1/iam/signing-keys/:id/rotate', async (c) => {
+    const old = await mustGet(c.env.KEYS, c.req.param('id'));
+    const body = await readJsonBody(c.req.raw, RotateSigningKeyBody);
+    const nowMs = Date.now();
+    const graceMs = (body.gracePeriodSeconds ?? LIMITS.defaultGraceSeconds) * 1000;
+    await assertRoom(c.env.KEYS, configFor(c.env).maxSigningKeys);
+
+    const pair = await generateSigningKeyPair(old.algorithm);
+    const fresh: SigningKeyRecord = {
+      id: crypto.randomUUID(),
+      algorithm: old.algorithm,
+      publicJwk: pair.publicJwk,
+      createdAt: toIso(nowMs),
+      rotatedFrom: old.id,
+      source: 'generated',
+      ...(old.name !== undefined && { name: old.name }),
+    };
+    const oldExpiry = old.expiresAt ? Math.min(Date.parse(old.expiresAt), nowMs + graceMs) : nowMs + graceMs;
+    const retiring: SigningKeyRecord = { ...old, rotatedTo: fresh.id, expiresAt: toIso(oldExpiry) };
+
+    await putKey(c.env.KEYS, fresh);
+    try {
+      await putKey(c.env.KEYS, retiring);
+    } catch (error) {
+      // Nothing half-written: the new key's private half is never returned, so it must not stay.
+      await deleteKey(c.env.KEYS, fresh.id).catch(() => undefined);
+      throw error;
+    }
+    keyCache.evict(old.id);
+    keyCache.evict(fresh.id);
+    audit('signing_key.rotate', fresh, { rotatedFrom: old.id, oldExpiresAt: retiring.expiresAt });
+    return c.json({ success: true, data: createdView(fresh, pair.privateKeyBase64, nowMs) }, 201);
+  });
+
+  app.delete('/v1/iam/signing-keys/:id', async (c) => {
+    const record = await mustGet(c.env.KEYS, c.req.param('id'));
+    await deleteKey(c.env.KEYS, record.id);
+    keyCache.evict(record.id);
+    audit('signing_key.delete', record, { statusAtDeletion: statusAt(record, Date.now()) });
+    return c.json({ success: true, data: { message: 'signing key deleted successfully' } });
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * env → typed Config. Every default and limit of signet lives in this file (SPEC §1).
+ *
+ * Bad values are never replaced by a default: parsing fails with the variable's name, and the
+ * caller answers 500 `config_invalid` (see errors.ts).
+ */
+
+/** Hard limits that are not configurable. */
+export const LIMITS = {
+  /** SPEC §4: a compact JWS longer than this is refused before any parsing. */
+  maxTokenBytes: 8 * 1024,
+  /** SPEC §3: admin JSON bodies. */
+  maxAdminBodyBytes: 16 * 1024,
+  /** SPEC §3: page size bounds of the key list. */
+  maxPageLimit: 100,
+  defaultPageLimit: 10,
+  /** SPEC §3: rotation grace period. */
+  defaultGraceSeconds: 86_400,
+  maxGraceSeconds: 30 * 86_400,
+  /** Bounded isolate key cache (anti-DoS: random kids cannot grow memory without bound). */
+  keyCacheMaxEntries: 1_000,
+  /** Unknown kids are remembered this long, so a flood of random kids costs ≤ 1 KV read per kid per interval. */
+  negativeCacheSeconds: 30,
+  negativeCacheMaxEntries: 10_000,
+  /** A playlist larger than this is not rewritten (502 origin_error) rather than buffered. */
+  maxPlaylistBytes: 4 * 1024 * 1024,
+  /** Grants never outlive this, even when the token does. */
+  maxGrantLifetimeSeconds: 24 * 3_600,
+  /** Names and ids. */
+  maxKeyNameLength: 200,
+  minGrantSecretBytes: 32,
+  /** The query parameter that carries child grants (SPEC §5: one name everywhere). */
+  grantParam: 'grant',
+} as const;
+
+export interface Config {
+  adminCredentials: { id: string; secret: string } | null;
+  /** Undefined when not set: only the gate needs it. */
+  originUrl: URL | undefined;
+  grantSecrets: string[]; // current first, then previous
+  clockSkewSeconds: number;
+  maxTokenLifetimeSeconds: number;
+  tokenQueryParam: string;
+  tokenCookie: string;
+  issuer: string;
+  keyCacheTtlSeconds: number;
+  corsAllowOrigin: string;
+  originTimeoutMs: number;
+  maxSigningKeys: number;
+  devMode: boolean;
+}
+
+export interface Env {
+  KEYS: KVNamespace;
+  ORIGIN_URL?: string;
+  ADMIN_TOKEN_ID?: string;
+  ADMIN_TOKEN_SECRET?: string;
+  GRANT_SECRET?: string;
+  GRANT_SECRET_PREVIOUS?: string;
+  CLOCK_SKEW_SECONDS?: string;
+  MAX_TOKEN_LIFETIME_SECONDS?: string;
+  TOKEN_QUERY_PARAM?: string;
+  TOKEN_COOKIE?: string;
+  ISSUER?: string;
+  KEY_CACHE_TTL_SECONDS?: string;
+  CORS_ALLOW_ORIGIN?: string;
+  ORIGIN_TIMEOUT_MS?: string;
+  MAX_SIGNING_KEYS?: string;
+  DEV_MODE?: string;
+}
+
+export const DEFAULTS = {
+  CLOCK_SKEW_SECONDS: 30,
+  MAX_TOKEN_LIFETIME_SECONDS: 0,
+  TOKEN_QUERY_PARAM: 'token',
+  TOKEN_COOKIE: '',
+  ISSUER: '',
+  KEY_CACHE_TTL_SECONDS: 60,
+  CORS_ALLOW_ORIGIN: '*',
+  ORIGIN_TIMEOUT_MS: 10_000,
+  MAX_SIGNING_KEYS: 1_000,
+} as const;
+
+/** A configuration variable that is present but unusable. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG_INVALID';
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+function integer(env: Env, name: keyof typeof DEFAULTS & keyof Env, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return DEFAULTS[name] as number;
+  const text = String(raw).trim();
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(text.slice(0, 40))}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Parses the environment. Throws ConfigError naming the first bad variable. */
+export function parseConfig(env: Env): Config {
+  let originUrl: URL | undefined;
+  if (env.ORIGIN_URL) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(env.ORIGIN_URL);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search || parsed.hash) {
+      throw new ConfigError('ORIGIN_URL', 'must be an absolute http(s) URL without query or fragment');
+    }
+    // A trailing slash would make `${ORIGIN_URL}/{path}` produce `//`.
+    parsed.pathname = parsed.pathname.replace(/\/+$/, '');
+    originUrl = parsed;
+  }
+
+  const grantSecrets: string[] = [];
+  for (const name of ['GRANT_SECRET', 'GRANT_SECRET_PREVIOUS'] as const) {
+    const secret = env[name];
+    if (secret === undefined || secret === '') continue;
+    if (new TextEncoder().encode(secret).length < LIMITS.minGrantSecretBytes) {
+      throw new ConfigError(name, `must be at least ${LIMITS.minGrantSecretBytes} bytes`);
+    }
+    if (name === 'GRANT_SECRET_PREVIOUS' && grantSecrets.length === 0) {
+      throw new ConfigError('GRANT_SECRET', 'is required when GRANT_SECRET_PREVIOUS is set');
+    }
+    grantSecrets.push(secret);
+  }
+
+  const tokenQueryParam = env.TOKEN_QUERY_PARAM || DEFAULTS.TOKEN_QUERY_PARAM;
+  if (!PARAM_NAME.test(tokenQueryParam) || tokenQueryParam === LIMITS.grantParam) {
+    throw new ConfigError('TOKEN_QUERY_PARAM', `must match ${PARAM_NAME} and differ from "${LIMITS.grantParam}"`);
+  }
+  const tokenCookie = env.TOKEN_COOKIE ?? DEFAULTS.TOKEN_COOKIE;
+  if (tokenCookie && !PARAM_NAME.test(tokenCookie)) throw new ConfigError('TOKEN_COOKIE', `must match ${PARAM_NAME}`);
+
+  const id = env.ADMIN_TOKEN_ID ?? '';
+  const secret = env.ADMIN_TOKEN_SECRET ?? '';
+  if ((id === '') !== (secret === '')) {
+    throw new ConfigError(id ? 'ADMIN_TOKEN_SECRET' : 'ADMIN_TOKEN_ID', 'must be set together with its pair');
+  }
+  if (id.includes(':')) throw new ConfigError('ADMIN_TOKEN_ID', 'must not contain ":" (HTTP Basic user id)');
+
+  const devMode = env.DEV_MODE ?? '';
+  if (devMode !== '' && devMode !== 'true' && devMode !== 'false') throw new ConfigError('DEV_MODE', 'must be "true" or "false"');
+
+  return {
+    adminCredentials: id ? { id, secret } : null,
+    originUrl,
+    grantSecrets,
+    clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 0, 3_600),
+    maxTokenLifetimeSeconds: integer(env, 'MAX_TOKEN_LIFETIME_SECONDS', 0, 10 * 365 * 86_400),
+    tokenQueryParam,
+    tokenCookie,
+    issuer: env.ISSUER ?? DEFAULTS.ISSUER,
+    keyCacheTtlSeconds: integer(env, 'KEY_CACHE_TTL_SECONDS', 0, 3_600),
+    corsAllowOrigin: env.CORS_ALLOW_ORIGIN || DEFAULTS.CORS_ALLOW_ORIGIN,
+    originTimeoutMs: integer(env, 'ORIGIN_TIMEOUT_MS', 1, 120_000),
+    maxSigningKeys: integer(env, 'MAX_SIGNING_KEYS', 1, 100_000),
+    devMode: devMode === 'true',
+  };
+}
+
+const parsed = new WeakMap<object, Config | ConfigError>();
+
+/**
+ * The Config for this env, parsed once per env object (workerd hands the same env to every
+ * request of an isolate, so this is once per isolate). The error is remembered too, and logged once.
+ */
+export function configFor(env: Env): Config {
+  let entry = parsed.get(env);
+  if (!entry) {
+    try {
+      entry = parseConfig(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      entry = error;
+      console.error(JSON.stringify({ event: 'config_invalid', variable: error.variable, problem: error.problem }));
+    }
+    parsed.set(env, entry);
+  }
+  if (entry instanceof ConfigError) throw entry;
+  return entry;
+}

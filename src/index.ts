@@ -1,0 +1,46 @@
+/**
+ * signet: composes the admin face and the playback gate. Nothing else lives here.
+ */
+import { Hono } from 'hono';
+import { adminApp, isAdminPath } from './admin';
+import { allowedAdminMethods } from './admin/routes-table';
+import { ConfigError, configFor, type Env } from './config';
+import { errorResponse, Refusal } from './errors';
+import { gate } from './gate';
+import { StoreUnavailable } from './keys/store';
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.use('*', async (c, next) => {
+  configFor(c.env); // bad configuration answers 500 config_invalid before anything else runs
+  await next();
+});
+
+app.route('/', adminApp());
+
+app.all('*', async (c) => {
+  const url = new URL(c.req.url);
+  if (isAdminPath(url.pathname)) {
+    const allowed = allowedAdminMethods(url.pathname);
+    if (allowed.length) {
+      return errorResponse('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
+    }
+    return errorResponse('not_found', `No route for ${c.req.method} ${url.pathname.slice(0, 200)}.`);
+  }
+  return gate(c.req.raw, c.env, c.executionCtx);
+});
+
+app.onError((error) => {
+  if (error instanceof Refusal) return errorResponse(error.reason, error.description, { fields: error.fields });
+  if (error instanceof ConfigError) {
+    return errorResponse('config_invalid', `Configuration variable ${error.variable} is invalid: ${error.problem}.`);
+  }
+  if (error instanceof StoreUnavailable) {
+    console.error(JSON.stringify({ event: 'kv_error', operation: error.operation, error: String(error.cause).slice(0, 200) }));
+    return errorResponse('storage_unavailable', 'The key store (Workers KV) is unavailable; nothing was changed. Retry later.');
+  }
+  console.error(JSON.stringify({ event: 'internal_error', error: error instanceof Error ? error.name : 'unknown' }));
+  return errorResponse('internal_error', 'Something went wrong on our side; nothing was changed.');
+});
+
+export default app satisfies ExportedHandler<Env>;

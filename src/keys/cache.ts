@@ -1,0 +1,116 @@
+/**
+ * The isolate key cache (SPEC §6): imported verify-only CryptoKeys by kid.
+ *
+ * - Warm path: a hit costs a Map lookup, zero KV reads, zero imports.
+ * - A miss reads KV once per kid, shared by every concurrent request of the isolate (single-flight).
+ * - Unknown kids are negatively cached for LIMITS.negativeCacheSeconds (anti-DoS: a flood of random
+ *   kids costs at most one KV read per kid per interval), in a bounded map.
+ * - KV failure: a key already loaded keeps verifying (stale-if-error, bounded); otherwise the
+ *   StoreUnavailable propagates and the gate answers 503 keys_unavailable (fail closed).
+ * - Both maps are bounded; the oldest entries go first (Map keeps insertion order).
+ */
+import { LIMITS } from '../config';
+import type { Algorithm } from './algorithms';
+import { importVerifyKey } from './material';
+import { statusAt } from './record';
+import { getKey, StoreUnavailable } from './store';
+
+export interface VerificationKey {
+  kid: string;
+  algorithm: Algorithm;
+  key: CryptoKey;
+  /** Epoch ms at which the key stops verifying (`expiresAt`), if any. */
+  expiresAtMs: number | undefined;
+}
+
+interface Entry {
+  value: VerificationKey;
+  loadedAtMs: number;
+}
+
+/** How long past its TTL a loaded key may still verify while KV is failing. */
+const STALE_IF_ERROR_MS = 5 * 60_000;
+
+export class KeyCache {
+  private readonly known = new Map<string, Entry>();
+  private readonly unknown = new Map<string, number>(); // kid → negative entry expiry (ms)
+  private readonly loading = new Map<string, Promise<VerificationKey | null>>();
+  /** KV reads made by this cache; exposed for tests and benchmarks that prove the warm path. */
+  kvReads = 0;
+
+  constructor(
+    private readonly maxEntries = LIMITS.keyCacheMaxEntries,
+    private readonly maxNegative = LIMITS.negativeCacheMaxEntries,
+  ) {}
+
+  /**
+   * The verification key for `kid`, or null when no such key exists (or it has expired).
+   * Throws StoreUnavailable when KV fails and nothing usable is cached.
+   */
+  async lookup(store: KVNamespace, kid: string, nowMs: number, ttlSeconds: number): Promise<VerificationKey | null> {
+    const entry = this.known.get(kid);
+    if (entry && nowMs - entry.loadedAtMs < ttlSeconds * 1000) return entry.value;
+    const negativeUntil = this.unknown.get(kid);
+    if (negativeUntil !== undefined) {
+      if (negativeUntil > nowMs) return null;
+      this.unknown.delete(kid);
+    }
+    let pending = this.loading.get(kid);
+    if (!pending) {
+      pending = this.load(store, kid, nowMs).finally(() => this.loading.delete(kid));
+      this.loading.set(kid, pending);
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
+        return entry.value;
+      }
+      throw error;
+    }
+  }
+
+  private async load(store: KVNamespace, kid: string, nowMs: number): Promise<VerificationKey | null> {
+    this.kvReads++;
+    const record = await getKey(store, kid);
+    if (!record || statusAt(record, nowMs) === 'expired') {
+      this.known.delete(kid);
+      this.remember(this.unknown, kid, nowMs + LIMITS.negativeCacheSeconds * 1000, this.maxNegative);
+      return null;
+    }
+    const value: VerificationKey = {
+      kid,
+      algorithm: record.algorithm,
+      key: await importVerifyKey(record.algorithm, record.publicJwk),
+      expiresAtMs: record.expiresAt ? Date.parse(record.expiresAt) : undefined,
+    };
+    this.known.delete(kid);
+    this.remember(this.known, kid, { value, loadedAtMs: nowMs }, this.maxEntries);
+    return value;
+  }
+
+  private remember<V>(map: Map<string, V>, kid: string, value: V, max: number) {
+    map.set(kid, value);
+    if (map.size > max) map.delete(map.keys().next().value as string);
+  }
+
+  /** Forget a kid at once (delete, rotate, expiry change in this isolate: SPEC §6 revocation). */
+  evict(kid: string): void {
+    this.known.delete(kid);
+    this.unknown.delete(kid);
+  }
+
+  /** Forget everything (tests). */
+  clear(): void {
+    this.known.clear();
+    this.unknown.clear();
+    this.kvReads = 0;
+  }
+
+  get size() {
+    return { known: this.known.size, unknown: this.unknown.size };
+  }
+}
+
+/** The isolate's cache: module state lives as long as the isolate. */
+export const keyCache = new KeyCache();

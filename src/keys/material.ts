@@ -1,0 +1,119 @@
+/**
+ * Key material: generating pairs, and turning a bring-your-own public key (SPKI PEM or JWK) into
+ * a validated public JWK. No I/O. The private half never leaves `generateSigningKeyPair`'s result.
+ */
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importSPKI, type JWK } from 'jose';
+import { JWK_SHAPE, MAX_RSA_BITS, MIN_RSA_BITS, PRIVATE_JWK_MEMBERS, WEBCRYPTO, type Algorithm } from './algorithms';
+
+/** The public JWK signet stores: only the members needed to verify, nothing else. */
+export type PublicJwk = { kty: string; crv?: string; n?: string; e?: string; x?: string; y?: string };
+
+export interface GeneratedPair {
+  publicJwk: PublicJwk;
+  /** base64 of a PKCS#8 PEM: what FastPix and Mux hand out. */
+  privateKeyBase64: string;
+}
+
+export async function generateSigningKeyPair(algorithm: Algorithm): Promise<GeneratedPair> {
+  const { publicKey, privateKey } = await generateKeyPair(algorithm, {
+    extractable: true,
+    ...(algorithm === 'RS256' ? { modulusLength: 2048 } : {}),
+    ...(algorithm === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
+  const pem = await exportPKCS8(privateKey);
+  return { publicJwk: pickPublic(algorithm, await exportJWK(publicKey)), privateKeyBase64: btoa(pem) };
+}
+
+/** Why a bring-your-own key was refused; `field` names the request member at fault. */
+export class KeyImportError extends Error {
+  readonly code = 'ERR_KEY_IMPORT';
+  constructor(
+    readonly field: 'publicKey' | 'algorithm',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function pickPublic(algorithm: Algorithm, jwk: JWK): PublicJwk {
+  const shape = JWK_SHAPE[algorithm];
+  const out: PublicJwk = { kty: shape.kty };
+  if (shape.crv) out.crv = shape.crv;
+  for (const member of shape.members) (out as Record<string, string>)[member] = (jwk as Record<string, string>)[member]!;
+  return out;
+}
+
+function rsaModulusBits(n: string): number {
+  // base64url without padding: 4 chars carry 3 bytes. Leading zero bytes do not count.
+  const bytes = Uint8Array.from(atob(n.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i]!));
+}
+
+/** Checks a JWK is a public key of exactly `algorithm`'s shape; returns the trimmed public JWK. */
+export function validatePublicJwk(algorithm: Algorithm, jwk: Record<string, unknown>): PublicJwk {
+  for (const member of PRIVATE_JWK_MEMBERS) {
+    if (member in jwk) throw new KeyImportError('publicKey', `the key contains private material ("${member}"); send only the public key`);
+  }
+  const shape = JWK_SHAPE[algorithm];
+  if (jwk.kty !== shape.kty) throw new KeyImportError('algorithm', `a ${algorithm} key must have kty "${shape.kty}", got ${JSON.stringify(jwk.kty)}`);
+  if (shape.crv && jwk.crv !== shape.crv) throw new KeyImportError('algorithm', `a ${algorithm} key must have crv "${shape.crv}", got ${JSON.stringify(jwk.crv)}`);
+  if (jwk.alg !== undefined && jwk.alg !== algorithm) throw new KeyImportError('algorithm', `the key says alg ${JSON.stringify(jwk.alg)} but algorithm is ${algorithm}`);
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeyImportError('publicKey', `the key's "use" must be "sig"`);
+  for (const member of shape.members) {
+    const value = jwk[member];
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) throw new KeyImportError('publicKey', `member "${member}" must be a base64url string`);
+  }
+  if (algorithm === 'RS256') {
+    const bits = rsaModulusBits(jwk.n as string);
+    if (bits < MIN_RSA_BITS) throw new KeyImportError('publicKey', `RSA keys must be at least ${MIN_RSA_BITS} bits, this one has ${bits}`);
+    if (bits > MAX_RSA_BITS) throw new KeyImportError('publicKey', `RSA keys must be at most ${MAX_RSA_BITS} bits, this one has ${bits}`);
+  }
+  return pickPublic(algorithm, jwk as JWK);
+}
+
+const PEM = /^-----BEGIN ([A-Z0-9 ]+)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----\s*$/;
+
+/**
+ * Turns a bring-your-own public key (SPKI PEM string or JWK object) into a validated public JWK,
+ * proving along the way that WebCrypto can import it for `algorithm`.
+ */
+export async function importPublicKey(algorithm: Algorithm, publicKey: string | Record<string, unknown>): Promise<PublicJwk> {
+  let jwk: PublicJwk;
+  if (typeof publicKey === 'string') {
+    const match = PEM.exec(publicKey.trim());
+    if (!match) throw new KeyImportError('publicKey', 'must be a PEM "PUBLIC KEY" (SPKI) block or a JWK object');
+    if (match[1] !== 'PUBLIC KEY') {
+      const hint = match[1]!.includes('PRIVATE') ? 'never send a private key; send its public half' : 'only SPKI "PUBLIC KEY" PEM blocks are accepted';
+      throw new KeyImportError('publicKey', `got a "${match[1]}" PEM block: ${hint}`);
+    }
+    let key: CryptoKey;
+    try {
+      key = (await importSPKI(publicKey.trim(), algorithm, { extractable: true })) as CryptoKey;
+    } catch {
+      throw new KeyImportError('publicKey', `is not a valid ${algorithm} public key`);
+    }
+    jwk = validatePublicJwk(algorithm, (await exportJWK(key)) as Record<string, unknown>);
+  } else {
+    jwk = validatePublicJwk(algorithm, publicKey);
+    try {
+      await importJWK({ ...jwk }, algorithm);
+    } catch {
+      throw new KeyImportError('publicKey', `is not a valid ${algorithm} public key`);
+    }
+  }
+  return jwk;
+}
+
+/** SPKI PEM of a stored public JWK (for `GET /v1/iam/signing-keys/{id}`). */
+export async function publicJwkToSpki(algorithm: Algorithm, jwk: PublicJwk): Promise<string> {
+  const key = (await importJWK({ ...jwk }, algorithm, { extractable: true })) as CryptoKey;
+  return exportSPKI(key);
+}
+
+/** Imports a stored public JWK as a verify-only CryptoKey (the gate's key cache holds these). */
+export function importVerifyKey(algorithm: Algorithm, jwk: PublicJwk): Promise<CryptoKey> {
+  return crypto.subtle.importKey('jwk', { ...jwk, ext: false } as JsonWebKey, WEBCRYPTO[algorithm].import, false, ['verify']);
+}

@@ -1,0 +1,181 @@
+// A real HTTP media origin on loopback for tests and benchmarks (node:http, no framework).
+// It serves a synthetic HLS stream for any playback ID, honours Range and conditional requests,
+// records every request it receives (so tests can prove no token or grant ever reached it), and
+// misbehaves on demand for playback IDs that start with "fault-".
+import { createServer } from 'node:http';
+
+const SEGMENT_BYTES = 64 * 1024;
+
+function multivariant() {
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"',
+    '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",URI="subs/en.m3u8"',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1280000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud",SUBTITLES="subs"',
+    'v0/index.m3u8',
+    '#EXT-X-STREAM-INF:BANDWIDTH=2560000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",AUDIO="aud",SUBTITLES="subs"',
+    'v1/index.m3u8?quality=hd',
+    '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,CODECS="avc1.64001e",URI="v0/iframes.m3u8"',
+    '#EXT-X-STREAM-INF:BANDWIDTH=100000',
+    'https://other-cdn.example/ads/index.m3u8',
+    '',
+  ].join('\n');
+}
+
+function mediaPlaylist(count = 4) {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-MAP:URI="init.mp4"'];
+  for (let i = 0; i < count; i++) lines.push('#EXTINF:2.000,', `seg${i}.m4s`);
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\n');
+}
+
+function bytes(path, size) {
+  const out = Buffer.alloc(size);
+  let h = 2166136261;
+  for (const ch of path) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  for (let i = 0; i < size; i++) {
+    h = Math.imul(h ^ i, 16777619);
+    out[i] = h & 0xff;
+  }
+  return out;
+}
+
+const TYPES = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+  ts: 'video/mp2t',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  vtt: 'text/vtt',
+  key: 'application/octet-stream',
+};
+
+function resourceFor(pathname) {
+  const ext = pathname.split('.').pop();
+  if (ext === 'm3u8') {
+    const isMultivariant = /^\/[^/]+\.m3u8$/.test(pathname);
+    return { type: TYPES.m3u8, body: Buffer.from(isMultivariant ? multivariant() : mediaPlaylist()), cache: 'public, max-age=2' };
+  }
+  const size = ext === 'm4s' || ext === 'ts' ? SEGMENT_BYTES : ext === 'mp4' ? 1024 : 4096;
+  return { type: TYPES[ext] ?? 'application/octet-stream', body: bytes(pathname, size), cache: 'public, max-age=31536000, immutable' };
+}
+
+export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record = true, background = false } = {}) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://origin.local');
+    if (url.pathname === '/__seen') {
+      const filter = url.searchParams.get('p') ?? '';
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(seen.filter((entry) => entry.url.includes(filter))));
+      return;
+    }
+    if (record) {
+      seen.push({ method: req.method, url: req.url, headers: req.headers });
+      if (seen.length > 20000) seen.splice(0, 10000);
+    }
+    const playbackId = url.pathname.split('/')[1]?.replace(/\.(m3u8|mpd)$/, '') ?? '';
+    if (playbackId.startsWith('fault-')) return fault(playbackId, req, res);
+    if (playbackId.startsWith('missing')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    const resource = resourceFor(url.pathname);
+    const etag = `"${resource.body.length}-${url.pathname.length}"`;
+    const headers = {
+      'Content-Type': resource.type,
+      'Cache-Control': resource.cache,
+      ETag: etag,
+      'Last-Modified': 'Sat, 01 Nov 2026 00:00:00 GMT',
+      'Accept-Ranges': 'bytes',
+      'Set-Cookie': 'origin_session=secret; HttpOnly',
+      'X-Origin-Internal': 'leak',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag, 'Cache-Control': resource.cache });
+      res.end();
+      return;
+    }
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const total = resource.body.length;
+      let start = range[1] === '' ? total - Number(range[2]) : Number(range[1]);
+      let end = range[1] === '' || range[2] === '' ? total - 1 : Math.min(Number(range[2]), total - 1);
+      if (start >= total || start > end || start < 0) {
+        res.writeHead(416, { 'Content-Range': `bytes */${total}` });
+        res.end();
+        return;
+      }
+      res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${total}`, 'Content-Length': end - start + 1 });
+      res.end(req.method === 'HEAD' ? undefined : resource.body.subarray(start, end + 1));
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': resource.body.length });
+    res.end(req.method === 'HEAD' ? undefined : resource.body);
+  });
+
+  function fault(kind, req, res) {
+    if (kind.startsWith('fault-500')) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('Traceback (most recent call last): internal origin stack trace');
+    } else if (kind.startsWith('fault-503')) {
+      res.writeHead(503);
+      res.end();
+    } else if (kind.startsWith('fault-hang')) {
+      // never answers; the gate's timeout must fire
+    } else if (kind.startsWith('fault-reset')) {
+      req.socket.destroy();
+    } else if (kind.startsWith('fault-midbody')) {
+      res.writeHead(200, { 'Content-Type': 'video/iso.segment', 'Content-Length': SEGMENT_BYTES });
+      res.write(Buffer.alloc(1024));
+      setTimeout(() => req.socket.destroy(), 20);
+    } else if (kind.startsWith('fault-huge')) {
+      res.writeHead(200, { 'Content-Type': TYPES.m3u8 });
+      const line = Buffer.from('#EXTINF:2.0,\nsegment-with-a-long-name-to-fill-space.m4s\n'.repeat(1000));
+      let sent = 0;
+      res.write('#EXTM3U\n');
+      const pump = () => {
+        while (sent < 50 * 1024 * 1024) {
+          sent += line.length;
+          if (!res.write(line)) return res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      pump();
+    } else if (kind.startsWith('fault-invalid')) {
+      res.writeHead(200, { 'Content-Type': TYPES.m3u8 });
+      res.end('<html>this is not a playlist</html>');
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  }
+
+  server.keepAliveTimeout = 5000;
+  if (background) {
+    // Never keep the host process (vitest) alive for the origin's sake.
+    server.unref();
+    server.on('connection', (socket) => socket.unref());
+  }
+  return new Promise((resolve) => {
+    server.listen(port, host, () => {
+      const address = server.address();
+      const url = `http://${host}:${address.port}`;
+      if (!quiet) console.log(`origin listening on ${url}`);
+      resolve({ url, server, seen, close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(() => done()); }) });
+    });
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const port = Number(process.env.PORT ?? 8788);
+  startOrigin({ port, quiet: false });
+}

@@ -1,0 +1,30 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+// A real HTTP origin on loopback, started once for the whole run (tests reach it from workerd over
+// real sockets). Only Cloudflare's global network (edge cache, request.cf) is not run here.
+// @ts-expect-error plain .mjs helper shared with bench/ and scripts/
+import { startOrigin } from './test/support/origin-server.mjs';
+
+const origin = await startOrigin({ background: true });
+
+export const TEST_SECRETS = {
+  ADMIN_TOKEN_ID: 'test-admin',
+  ADMIN_TOKEN_SECRET: 'test-admin-secret-0123456789',
+  GRANT_SECRET: 'test-grant-secret-0123456789-abcdefghijklmnop',
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', DEV_MODE: 'false' },
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**'],
+    testTimeout: 20_000,
+  },
+});
