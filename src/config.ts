@@ -35,8 +35,8 @@ export const LIMITS = {
 
 export interface Config {
   adminCredentials: { id: string; secret: string } | null;
-  /** Undefined when not set: only the gate needs it. */
-  originUrl: URL | undefined;
+  /** `ORIGIN_URL` without its trailing slash, so `${originUrl}/{path}` never has `//`. Undefined when not set: only the gate needs it. */
+  originUrl: string | undefined;
   grantSecrets: string[]; // current first, then previous
   clockSkewSeconds: number;
   maxTokenLifetimeSeconds: number;
@@ -106,7 +106,7 @@ const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Parses the environment. Throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Env): Config {
-  let originUrl: URL | undefined;
+  let originUrl: string | undefined;
   if (env.ORIGIN_URL) {
     let parsed: URL | undefined;
     try {
@@ -117,9 +117,7 @@ export function parseConfig(env: Env): Config {
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search || parsed.hash) {
       throw new ConfigError('ORIGIN_URL', 'must be an absolute http(s) URL without query or fragment');
     }
-    // A trailing slash would make `${ORIGIN_URL}/{path}` produce `//`.
-    parsed.pathname = parsed.pathname.replace(/\/+$/, '');
-    originUrl = parsed;
+    originUrl = parsed.href.replace(/\/+$/, '');
   }
 
   const grantSecrets: string[] = [];

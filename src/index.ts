@@ -27,7 +27,7 @@ app.all('*', async (c) => {
     }
     return errorResponse('not_found', `No route for ${c.req.method} ${url.pathname.slice(0, 200)}.`);
   }
-  return gate(c.req.raw, c.env, c.executionCtx);
+  return gate(c.req.raw, c.env, c.executionCtx as ExecutionContext);
 });
 
 app.onError((error) => {

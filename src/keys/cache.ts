@@ -12,7 +12,6 @@
 import { LIMITS } from '../config';
 import type { Algorithm } from './algorithms';
 import { importVerifyKey } from './material';
-import { statusAt } from './record';
 import { getKey, StoreUnavailable } from './store';
 
 export interface VerificationKey {
@@ -73,7 +72,8 @@ export class KeyCache {
   private async load(store: KVNamespace, kid: string, nowMs: number): Promise<VerificationKey | null> {
     this.kvReads++;
     const record = await getKey(store, kid);
-    if (!record || statusAt(record, nowMs) === 'expired') {
+    // An expired key stays cached (with its expiry) so the gate can say key_expired, not key_unknown.
+    if (!record) {
       this.known.delete(kid);
       this.remember(this.unknown, kid, nowMs + LIMITS.negativeCacheSeconds * 1000, this.maxNegative);
       return null;

@@ -6,18 +6,20 @@ import { createServer } from 'node:http';
 
 const SEGMENT_BYTES = 64 * 1024;
 
-function multivariant() {
+// The multivariant playlist lives at /{P}.m3u8, so its relative URIs start with `{P}/` (as a real
+// origin laid out this way must write them).
+function multivariant(p) {
   return [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"',
-    '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",URI="subs/en.m3u8"',
+    `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="${p}/audio/index.m3u8"`,
+    `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",URI="${p}/subs/en.m3u8"`,
     '#EXT-X-STREAM-INF:BANDWIDTH=1280000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud",SUBTITLES="subs"',
-    'v0/index.m3u8',
+    `${p}/v0/index.m3u8`,
     '#EXT-X-STREAM-INF:BANDWIDTH=2560000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",AUDIO="aud",SUBTITLES="subs"',
-    'v1/index.m3u8?quality=hd',
-    '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,CODECS="avc1.64001e",URI="v0/iframes.m3u8"',
+    `${p}/v1/index.m3u8?quality=hd`,
+    `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,CODECS="avc1.64001e",URI="${p}/v0/iframes.m3u8"`,
     '#EXT-X-STREAM-INF:BANDWIDTH=100000',
     'https://other-cdn.example/ads/index.m3u8',
     '',
@@ -56,11 +58,11 @@ const TYPES = {
   key: 'application/octet-stream',
 };
 
-function resourceFor(pathname) {
+function resourceFor(pathname, playbackId) {
   const ext = pathname.split('.').pop();
   if (ext === 'm3u8') {
     const isMultivariant = /^\/[^/]+\.m3u8$/.test(pathname);
-    return { type: TYPES.m3u8, body: Buffer.from(isMultivariant ? multivariant() : mediaPlaylist()), cache: 'public, max-age=2' };
+    return { type: TYPES.m3u8, body: Buffer.from(isMultivariant ? multivariant(playbackId) : mediaPlaylist()), cache: 'public, max-age=2' };
   }
   const size = ext === 'm4s' || ext === 'ts' ? SEGMENT_BYTES : ext === 'mp4' ? 1024 : 4096;
   return { type: TYPES[ext] ?? 'application/octet-stream', body: bytes(pathname, size), cache: 'public, max-age=31536000, immutable' };
@@ -87,7 +89,7 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       res.end('not found');
       return;
     }
-    const resource = resourceFor(url.pathname);
+    const resource = resourceFor(url.pathname, playbackId);
     const etag = `"${resource.body.length}-${url.pathname.length}"`;
     const headers = {
       'Content-Type': resource.type,

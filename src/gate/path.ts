@@ -1,0 +1,61 @@
+/**
+ * Gate path parsing (SPEC §5). Pure. Decides the playback ID and resource class of a request
+ * path, and refuses anything that could reach the origin outside `/{P}` and `/{P}/`.
+ */
+import type { ResourceClass } from '../token/binding';
+
+export const PLAYBACK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export type PathKind = 'multivariant' | 'dash-manifest' | 'child' | 'thumbnail' | 'gif' | 'storyboard';
+
+export interface PlaybackPath {
+  playbackId: string;
+  /** The path to ask the origin for, exactly as received (percent-encoding kept), starting with `/`. */
+  originPath: string;
+  kind: PathKind;
+  resourceClass: ResourceClass;
+}
+
+export type PathResult = { ok: true; path: PlaybackPath } | { ok: false; description: string };
+
+// Threat: traversal or request smuggling to the origin. workerd collapses plain dot segments,
+// but encoded separators, dots and controls survive into the path and an origin may decode them.
+const FORBIDDEN_ENCODED = /%(2f|5c|2e|25|00|0[1-9a-f]|1[0-9a-f]|7f)/i;
+// Unreserved, sub-delims, ':' '@' '/' and percent-escapes: anything else (raw controls, spaces,
+// backslashes, non-ASCII) is refused.
+const ALLOWED = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+
+const CHILD_CLASS: Array<[RegExp, PathKind, ResourceClass]> = [
+  [/^thumbnail\.(jpg|png|webp)$/, 'thumbnail', 't'],
+  [/^animated\.(gif|webp)$/, 'gif', 'g'],
+  [/^(spritesheet\.(jpg|png|webp)|storyboard\.(vtt|json))$/, 'storyboard', 's'],
+];
+
+/** Parses a request pathname (as `new URL(request.url).pathname` gives it). */
+export function parsePlaybackPath(pathname: string): PathResult {
+  if (!ALLOWED.test(pathname)) return { ok: false, description: 'The path contains characters that are not allowed.' };
+  if (FORBIDDEN_ENCODED.test(pathname)) return { ok: false, description: 'The path contains encoded separators, dots or control characters.' };
+  if (!pathname.startsWith('/') || pathname.includes('//')) return { ok: false, description: 'The path contains an empty segment.' };
+  const segments = pathname.slice(1).split('/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) return { ok: false, description: 'The path contains a dot segment.' };
+  if (/%(?![0-9A-Fa-f]{2})/.test(pathname)) return { ok: false, description: 'The path contains a broken percent-escape.' };
+
+  const first = segments[0]!;
+  if (segments.length === 1) {
+    const match = /^(.+)\.(m3u8|mpd)$/.exec(first);
+    if (!match || !PLAYBACK_ID.test(match[1]!)) {
+      return { ok: false, description: 'Expected /{playbackId}.m3u8, /{playbackId}.mpd or /{playbackId}/{resource}.' };
+    }
+    const kind: PathKind = match[2] === 'm3u8' ? 'multivariant' : 'dash-manifest';
+    return { ok: true, path: { playbackId: match[1]!, originPath: pathname, kind, resourceClass: 'v' } };
+  }
+  if (!PLAYBACK_ID.test(first)) return { ok: false, description: 'The playback ID must match [A-Za-z0-9_-]{1,128}.' };
+  const rest = segments.slice(1);
+  if (rest.some((segment) => segment === '')) return { ok: false, description: 'The path names no resource under the playback ID.' };
+  if (rest.length === 1) {
+    for (const [pattern, kind, resourceClass] of CHILD_CLASS) {
+      if (pattern.test(rest[0]!)) return { ok: true, path: { playbackId: first, originPath: pathname, kind, resourceClass } };
+    }
+  }
+  return { ok: true, path: { playbackId: first, originPath: pathname, kind: 'child', resourceClass: 'v' } };
+}

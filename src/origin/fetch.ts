@@ -1,0 +1,98 @@
+/**
+ * Fetching from the media origin (SPEC §5 "Proxying"): the header policy in both directions,
+ * the timeout, streaming, and the bounded read of playlists that are rewritten.
+ */
+import { LIMITS } from '../config';
+
+/** Request headers a player may send that the origin needs. Never Cookie, Authorization or Referer (they may carry the token). */
+const FORWARDED_REQUEST_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'Accept', 'Accept-Language', 'User-Agent'];
+
+/** Media headers passed back to the player; everything else of the origin (Set-Cookie, internals) stays behind. */
+const FORWARDED_RESPONSE_HEADERS = ['Content-Type', 'Content-Length', 'Content-Range', 'Content-Encoding', 'Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control', 'Expires', 'Age', 'Vary', 'Content-Language', 'Content-Disposition'];
+
+export class OriginFailure extends Error {
+  constructor(
+    readonly reason: 'origin_error' | 'origin_timeout',
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+/**
+ * Asks the origin for `path` (already checked to be under /{P}) with `query` (gate parameters
+ * already removed). Resolves when the origin's headers arrive; the body then streams untimed.
+ * Origin 5xx and network errors become `origin_error`, slowness `origin_timeout`.
+ */
+export async function fetchFromOrigin(originUrl: string, path: string, query: string, request: Request, timeoutMs: number): Promise<Response> {
+  const target = `${originUrl}${path}${query ? `?${query}` : ''}`;
+  const headers = new Headers();
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
+  } catch {
+    if (controller.signal.aborted) throw new OriginFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
+    throw new OriginFailure('origin_error', 'The origin could not be reached.');
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status >= 500) {
+    await response.body?.cancel();
+    throw new OriginFailure('origin_error', `The origin answered ${response.status}.`);
+  }
+  if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+    await response.body?.cancel();
+    // Following an origin redirect could leave the origin; the gate does not.
+    throw new OriginFailure('origin_error', `The origin answered a redirect (${response.status}).`);
+  }
+  return response;
+}
+
+/** The media headers of an origin response that go back to the player. */
+export function mediaHeaders(origin: Response): Headers {
+  const headers = new Headers();
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = origin.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * Reads a playlist body as text, refusing (origin_error) once it exceeds LIMITS.maxPlaylistBytes:
+ * a hostile or broken origin cannot make the gate buffer without bound.
+ */
+export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlaylistBytes): Promise<string> {
+  const declared = Number(origin.headers.get('Content-Length') ?? '0');
+  if (declared > maxBytes) {
+    await origin.body?.cancel();
+    throw new OriginFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
+  }
+  if (!origin.body) return '';
+  const reader = origin.body.getReader();
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  let size = 0;
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new OriginFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    if (error instanceof OriginFailure) throw error;
+    throw new OriginFailure('origin_error', 'The origin closed the connection while sending the playlist.');
+  }
+  return text + decoder.decode();
+}

@@ -1,0 +1,79 @@
+/**
+ * Parsing a compact JWS (RFC 7515 §7.1) before any crypto. Pure. Refuses early and cheaply:
+ * size, shape, alphabet, header and payload JSON, algorithm allowlist, critical headers.
+ */
+import { LIMITS } from '../config';
+import { isAlgorithm, type Algorithm } from '../keys/algorithms';
+import { TokenRefusal } from './refusal';
+
+export interface ParsedToken {
+  alg: Algorithm;
+  kid: string;
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Printable ASCII without spaces, bounded: kids reach KV key names and logs. */
+const KID = /^[\x21-\x7e]{1,256}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function base64UrlDecode(segment: string): Uint8Array {
+  // The caller has checked the alphabet; a length of 1 mod 4 is impossible in valid base64url.
+  if (segment.length % 4 === 1) throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
+  const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(base64UrlDecode(segment)));
+  } catch {
+    throw new TokenRefusal('token_malformed', `The token ${part} is not base64url-encoded JSON.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TokenRefusal('token_malformed', `The token ${part} is not a JSON object.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Splits and decodes a compact JWS; checks everything that needs no key. */
+export function parseToken(token: string): ParsedToken {
+  if (token.length > LIMITS.maxTokenBytes) {
+    throw new TokenRefusal('token_too_large', `Tokens are limited to ${LIMITS.maxTokenBytes} bytes.`);
+  }
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new TokenRefusal('token_malformed', 'A token is three base64url segments separated by dots (JWS compact serialization).');
+  const [h, p, s] = parts as [string, string, string];
+  if (!BASE64URL.test(h) || !BASE64URL.test(p) || !BASE64URL.test(s)) {
+    throw new TokenRefusal('token_malformed', 'The token has an empty segment or characters outside base64url.');
+  }
+  const header = decodeJsonObject(h, 'header');
+  // RFC 8725 §3.1: the algorithm comes from the allowlist, never from the token alone ("none", HS*).
+  if (!isAlgorithm(header.alg)) {
+    throw new TokenRefusal('algorithm_not_allowed', 'The token algorithm must be RS256, ES256 or EdDSA.');
+  }
+  // RFC 7515 §4.1.11: signet understands no extension, so any `crit` (and `b64`, RFC 7797) is refused.
+  if ('crit' in header || 'b64' in header) {
+    throw new TokenRefusal('token_malformed', 'Tokens with "crit" or "b64" headers are not accepted.');
+  }
+  const payload = decodeJsonObject(p, 'payload');
+  // FastPix and Mux put `kid` in the payload; standard JWTs put it in the header. If both, they must agree.
+  const headerKid = header.kid;
+  const payloadKid = payload.kid;
+  if (headerKid !== undefined && typeof headerKid !== 'string') throw new TokenRefusal('token_malformed', 'The header "kid" must be a string.');
+  if (payloadKid !== undefined && typeof payloadKid !== 'string') throw new TokenRefusal('token_malformed', 'The payload "kid" must be a string.');
+  if (headerKid !== undefined && payloadKid !== undefined && headerKid !== payloadKid) {
+    throw new TokenRefusal('token_malformed', 'The header and payload carry different "kid" values.');
+  }
+  const kid = headerKid ?? payloadKid;
+  if (kid === undefined) throw new TokenRefusal('token_malformed', 'The token names no signing key ("kid" in the header or payload).');
+  if (!KID.test(kid)) throw new TokenRefusal('key_unknown', 'The token "kid" is not a valid key id.');
+  // The signature segment is decoded and checked by jose in verify.ts.
+  if (s.length % 4 === 1) throw new TokenRefusal('token_malformed', 'The token signature is not valid base64url.');
+  return { alg: header.alg, kid, header, payload };
+}
