@@ -14,17 +14,35 @@ export const TEST_SECRETS = {
 };
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', DEV_MODE: 'false' },
-      },
-    }),
-  ],
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**'],
-    testTimeout: 20_000,
+    projects: [
+      {
+        // Inside workerd: the worker, its KV and the loopback origin.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', DEV_MODE: 'false' },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/node/**'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // In Node: the CLI, the signing helper, and the browser end to end.
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

@@ -35,7 +35,10 @@ export const LIMITS = {
 
 export interface Config {
   adminCredentials: { id: string; secret: string } | null;
-  /** `ORIGIN_URL` without its trailing slash, so `${originUrl}/{path}` never has `//`. Undefined when not set: only the gate needs it. */
+  /**
+   * `ORIGIN_URL` without its trailing slash, so `${originUrl}/{path}` never has `//`; or ASSETS_ORIGIN.
+   * Undefined when not set: only the gate needs it.
+   */
   originUrl: string | undefined;
   grantSecrets: string[]; // current first, then previous
   clockSkewSeconds: number;
@@ -52,6 +55,8 @@ export interface Config {
 
 export interface Env {
   KEYS: KVNamespace;
+  /** Workers static assets (the embedded demo stream); used as the origin when ORIGIN_URL is "assets:". */
+  ASSETS?: Fetcher;
   ORIGIN_URL?: string;
   ADMIN_TOKEN_ID?: string;
   ADMIN_TOKEN_SECRET?: string;
@@ -68,6 +73,20 @@ export interface Env {
   MAX_SIGNING_KEYS?: string;
   DEV_MODE?: string;
 }
+
+/** ORIGIN_URL value that makes the bundled static assets (the embedded demo stream) the origin. */
+export const ASSETS_ORIGIN = 'assets:';
+
+/**
+ * The well-known credentials `npm start` runs with (printed at start). Public by design: the demo
+ * page pre-fills them, and it pre-fills nothing else.
+ */
+export const DEV_DEFAULTS = {
+  ADMIN_TOKEN_ID: 'dev',
+  ADMIN_TOKEN_SECRET: 'signet-dev-secret',
+  GRANT_SECRET: 'signet-dev-grant-secret-not-for-production',
+  DEMO_PLAYBACK_ID: 'demo',
+} as const;
 
 export const DEFAULTS = {
   CLOCK_SKEW_SECONDS: 30,
@@ -107,7 +126,10 @@ const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Parses the environment. Throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Env): Config {
   let originUrl: string | undefined;
-  if (env.ORIGIN_URL) {
+  if (env.ORIGIN_URL === ASSETS_ORIGIN) {
+    if (!env.ASSETS) throw new ConfigError('ORIGIN_URL', `is "${ASSETS_ORIGIN}" but the worker has no ASSETS binding`);
+    originUrl = ASSETS_ORIGIN;
+  } else if (env.ORIGIN_URL) {
     let parsed: URL | undefined;
     try {
       parsed = new URL(env.ORIGIN_URL);

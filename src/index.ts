@@ -4,7 +4,8 @@
 import { Hono } from 'hono';
 import { adminApp, isAdminPath } from './admin';
 import { allowedAdminMethods } from './admin/routes-table';
-import { ConfigError, configFor, type Env } from './config';
+import { ConfigError, configFor, DEV_DEFAULTS, type Env } from './config';
+import { demoPage } from './demo/page';
 import { errorResponse, Refusal } from './errors';
 import { gate } from './gate';
 import { StoreUnavailable } from './keys/store';
@@ -18,9 +19,27 @@ app.use('*', async (c, next) => {
 
 app.route('/', adminApp());
 
+// The local demo (DEV_MODE=true only, as `npm start` sets it): a page and the player script.
+app.get('/', (c, next) => {
+  const config = configFor(c.env);
+  if (!config.devMode) return next();
+  const devCredentials = config.adminCredentials?.id === DEV_DEFAULTS.ADMIN_TOKEN_ID && config.adminCredentials.secret === DEV_DEFAULTS.ADMIN_TOKEN_SECRET;
+  return c.html(
+    demoPage({
+      adminId: devCredentials ? DEV_DEFAULTS.ADMIN_TOKEN_ID : '',
+      adminSecret: devCredentials ? DEV_DEFAULTS.ADMIN_TOKEN_SECRET : '',
+      playbackId: DEV_DEFAULTS.DEMO_PLAYBACK_ID,
+    }),
+  );
+});
+app.get('/demo/hls.min.js', (c, next) => {
+  if (!configFor(c.env).devMode || !c.env.ASSETS) return next();
+  return c.env.ASSETS.fetch('https://assets.invalid/player/hls.min.js');
+});
+
 app.all('*', async (c) => {
   const url = new URL(c.req.url);
-  if (isAdminPath(url.pathname)) {
+  if (isAdminPath(url.pathname) || url.pathname === '/') {
     const allowed = allowedAdminMethods(url.pathname);
     if (allowed.length) {
       return errorResponse('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });

@@ -100,7 +100,7 @@ async function serve(request: Request, env: Env, config: Config, nowMs: number, 
   const authorization = await authorize(request, url, env, config, path, nowMs, decision);
   decision.decision = 'allow';
 
-  const origin = await fetchFromOrigin(config.originUrl, path.originPath, originQuery(url, [config.tokenQueryParam, LIMITS.grantParam]), request, config.originTimeoutMs);
+  const origin = await fetchFromOrigin(config.originUrl, path.originPath, originQuery(url, [config.tokenQueryParam, LIMITS.grantParam]), request, config.originTimeoutMs, env.ASSETS);
   const headers = mediaHeaders(origin);
   const isHlsPlaylist = path.kind === 'multivariant' || (path.kind === 'child' && path.originPath.endsWith('.m3u8'));
   if (!isHlsPlaylist || origin.status !== 200) {

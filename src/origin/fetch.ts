@@ -2,7 +2,7 @@
  * Fetching from the media origin (SPEC §5 "Proxying"): the header policy in both directions,
  * the timeout, streaming, and the bounded read of playlists that are rewritten.
  */
-import { LIMITS } from '../config';
+import { ASSETS_ORIGIN, LIMITS } from '../config';
 
 /** Request headers a player may send that the origin needs. Never Cookie, Authorization or Referer (they may carry the token). */
 const FORWARDED_REQUEST_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'Accept', 'Accept-Language', 'User-Agent'];
@@ -24,8 +24,10 @@ export class OriginFailure extends Error {
  * already removed). Resolves when the origin's headers arrive; the body then streams untimed.
  * Origin 5xx and network errors become `origin_error`, slowness `origin_timeout`.
  */
-export async function fetchFromOrigin(originUrl: string, path: string, query: string, request: Request, timeoutMs: number): Promise<Response> {
-  const target = `${originUrl}${path}${query ? `?${query}` : ''}`;
+export async function fetchFromOrigin(originUrl: string, path: string, query: string, request: Request, timeoutMs: number, assets?: Fetcher): Promise<Response> {
+  // The embedded demo stream lives under /media in the worker's static assets (never served without the gate).
+  const fromAssets = originUrl === ASSETS_ORIGIN && assets !== undefined;
+  const target = fromAssets ? `https://assets.invalid/media${path}` : `${originUrl}${path}${query ? `?${query}` : ''}`;
   const headers = new Headers();
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = request.headers.get(name);
@@ -35,7 +37,7 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response: Response;
   try {
-    response = await fetch(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
+    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
   } catch {
     if (controller.signal.aborted) throw new OriginFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
     throw new OriginFailure('origin_error', 'The origin could not be reached.');
