@@ -31,6 +31,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**'],
           testTimeout: 20_000,
+          // Each gate request logs a decision line: show logs of failing tests only.
+          silent: 'passed-only',
         },
       },
       {

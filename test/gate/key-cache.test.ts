@@ -1,0 +1,91 @@
+/**
+ * SPEC §6 at the gate, counted rather than assumed: the warm path makes zero KV reads, unknown
+ * kids are negatively cached, concurrent misses share one read, and a failing KV fails closed
+ * except for keys already cached. KV is the real (miniflare) namespace behind a counting wrapper.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { createKey, fastpixToken, nowSeconds, playbackId, refusal, sign } from '../support/helpers';
+
+function countingKv(inner: KVNamespace, behaviour: { fail: boolean } = { fail: false }) {
+  const calls = { get: 0, list: 0 };
+  const kv = new Proxy(inner, {
+    get(target, property) {
+      if (property === 'get' || property === 'list') {
+        return (...args: unknown[]) => {
+          calls[property] += 1;
+          if (behaviour.fail) return Promise.reject(new Error('KV unavailable (injected)'));
+          return (target[property] as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { kv, calls, behaviour };
+}
+
+async function gateFetch(testEnv: object, path: string) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`https://gate.test${path}`), testEnv as typeof env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+describe('the isolate key cache', () => {
+  it('reads KV once for a key, then serves every request from the isolate with zero KV reads', async () => {
+    const key = await createKey('ES256');
+    const counting = countingKv(env.KEYS);
+    const testEnv = { ...env, KEYS: counting.kv };
+    const p = playbackId();
+    const first = await gateFetch(testEnv, `/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`);
+    expect(first.status).toBe(200);
+    expect(counting.calls.get).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      const response = await gateFetch(testEnv, `/${p}/v0/seg${i % 4}.m4s?token=${await fastpixToken(key, p, 600 + i)}`);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    }
+    expect(counting.calls.get).toBe(1);
+  });
+
+  it('shares one KV read between concurrent requests for the same uncached key', async () => {
+    const key = await createKey('EdDSA');
+    const counting = countingKv(env.KEYS);
+    const testEnv = { ...env, KEYS: counting.kv };
+    const p = playbackId();
+    const token = await fastpixToken(key, p);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => gateFetch(testEnv, `/${p}/thumbnail.jpg?token=${token}`)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(counting.calls.get).toBe(1);
+  });
+
+  it('negatively caches unknown kids: a flood costs one KV read per distinct kid', async () => {
+    const key = await createKey('ES256');
+    const counting = countingKv(env.KEYS);
+    const testEnv = { ...env, KEYS: counting.kv };
+    const p = playbackId();
+    const kids = Array.from({ length: 25 }, (_, i) => `unknown-${crypto.randomUUID()}-${i}`);
+    for (let round = 0; round < 3; round++) {
+      for (const kid of kids) {
+        const token = await sign(key, { kid, aud: `media:${p}`, exp: nowSeconds() + 60 });
+        expect((await refusal(await gateFetch(testEnv, `/${p}.m3u8?token=${token}`))).reason).toBe('key_unknown');
+      }
+    }
+    expect(counting.calls.get).toBe(kids.length);
+  });
+
+  it('keeps verifying a cached key while KV fails, and fails closed (503 keys_unavailable) for any other', async () => {
+    const cached = await createKey('ES256');
+    const uncached = await createKey('ES256');
+    const counting = countingKv(env.KEYS);
+    const testEnv = { ...env, KEYS: counting.kv };
+    const p = playbackId();
+    expect((await gateFetch(testEnv, `/${p}/v0/seg0.m4s?token=${await fastpixToken(cached, p)}`)).status).toBe(200);
+    counting.behaviour.fail = true;
+    expect((await gateFetch(testEnv, `/${p}/v0/seg1.m4s?token=${await fastpixToken(cached, p)}`)).status).toBe(200);
+    const refused = await refusal(await gateFetch(testEnv, `/${p}/v0/seg1.m4s?token=${await fastpixToken(uncached, p)}`));
+    expect(refused).toMatchObject({ status: 503, reason: 'keys_unavailable' });
+  });
+});
