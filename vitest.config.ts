@@ -15,6 +15,8 @@ export const TEST_SECRETS = {
 
 export default defineConfig({
   test: {
+    // Each gate request logs a decision line: show logs of failing tests only.
+    silent: 'passed-only',
     projects: [
       {
         // Inside workerd: the worker, its KV and the loopback origin.
@@ -31,8 +33,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**'],
           testTimeout: 20_000,
-          // Each gate request logs a decision line: show logs of failing tests only.
-          silent: 'passed-only',
         },
       },
       {

@@ -33,7 +33,7 @@ async function readCapped(request: Request, limit: number): Promise<string> {
     at += chunk.byteLength;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new Refusal('invalid_json', 'The request body is not valid UTF-8.');
   }

@@ -8,7 +8,15 @@ import { ALGORITHMS } from '../keys/algorithms';
 
 const isoInstant = z.iso.datetime({ offset: true }).openapi({ example: '2027-01-01T00:00:00Z' });
 const algorithm = z.enum(ALGORITHMS).openapi({ description: 'RS256 = RSA-2048 (PKCS#1 v1.5), ES256 = P-256, EdDSA = Ed25519' });
-const name = z.string().trim().min(1).max(LIMITS.maxKeyNameLength).openapi({ example: 'web-player' });
+// No control characters or lone surrogates: a name is a label, and JSON escapes each of these to six
+// bytes, so 200 of them would overflow KV's 1024-byte metadata (the key summary lives there, SPEC §6).
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(LIMITS.maxKeyNameLength)
+  .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters or unpaired surrogates')
+  .openapi({ example: 'web-player' });
 
 const publicJwk = z
   .record(z.string(), z.unknown())
@@ -44,7 +52,8 @@ const integerText = (fallback: number, min: number, max: number) =>
     .regex(/^\d{1,9}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
-    .default(String(fallback) as never)
+    // zod 4: `.default` returns its value as the output without parsing it, so it must be the number.
+    .default(fallback)
     .openapi({ type: 'integer', minimum: min, maximum: max, default: fallback } as never);
 
 export const ListSigningKeysQuery = z

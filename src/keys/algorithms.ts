@@ -14,12 +14,11 @@ export const MIN_RSA_BITS = 2048;
 export const MAX_RSA_BITS = 8192;
 
 /** WebCrypto parameters for importing a public key of each algorithm and verifying with it. */
-export const WEBCRYPTO: Record<Algorithm, { import: RsaHashedImportParams | EcKeyImportParams | Algorithm_; verify: AlgorithmIdentifier | EcdsaParams }> = {
+export const WEBCRYPTO: Record<Algorithm, { import: SubtleCryptoImportKeyAlgorithm; verify: SubtleCryptoSignAlgorithm }> = {
   RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, verify: { name: 'RSASSA-PKCS1-v1_5' } },
   ES256: { import: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' } },
   EdDSA: { import: { name: 'Ed25519' }, verify: { name: 'Ed25519' } },
 };
-type Algorithm_ = { name: string };
 
 /** The JWK members a public key of each algorithm must carry, and their required values. */
 export const JWK_SHAPE: Record<Algorithm, { kty: string; crv?: string; members: readonly string[] }> = {

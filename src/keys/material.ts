@@ -89,13 +89,16 @@ export async function importPublicKey(algorithm: Algorithm, publicKey: string | 
       const hint = match[1]!.includes('PRIVATE') ? 'never send a private key; send its public half' : 'only SPKI "PUBLIC KEY" PEM blocks are accepted';
       throw new KeyImportError('publicKey', `got a "${match[1]}" PEM block: ${hint}`);
     }
-    let key: CryptoKey;
+    let exported: Record<string, unknown>;
     try {
-      key = (await importSPKI(publicKey.trim(), algorithm, { extractable: true })) as CryptoKey;
+      // The export belongs inside the try: workerd imports an SPKI of another key type under the
+      // requested algorithm (an RSA key as Ed25519) and only fails when the key is exported.
+      const key = (await importSPKI(publicKey.trim(), algorithm, { extractable: true })) as CryptoKey;
+      exported = (await exportJWK(key)) as Record<string, unknown>;
     } catch {
       throw new KeyImportError('publicKey', `is not a valid ${algorithm} public key`);
     }
-    jwk = validatePublicJwk(algorithm, (await exportJWK(key)) as Record<string, unknown>);
+    jwk = validatePublicJwk(algorithm, exported);
   } else {
     jwk = validatePublicJwk(algorithm, publicKey);
     try {
