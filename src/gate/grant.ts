@@ -61,7 +61,9 @@ export function grantExpiry(tokenExp: number, nowSeconds: number): number {
   return Math.floor(Math.min(tokenExp, nowSeconds + LIMITS.maxGrantLifetimeSeconds));
 }
 
-const GRANT_SHAPE = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$/;
+// A 32-byte MAC is 43 base64url characters; the last one carries 4 bits, so only canonical
+// encodings are accepted (no two grant strings for one MAC).
+const GRANT_SHAPE = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
 /** Checks a grant for this playback ID and class at `nowSeconds`. Tries each secret in order. */
 export async function checkGrant(grant: string, secrets: readonly string[], playbackId: string, resourceClass: ResourceClass, nowSeconds: number): Promise<GrantCheck> {
