@@ -13,28 +13,49 @@ export const TEST_SECRETS = {
   GRANT_SECRET: 'test-grant-secret-0123456789-abcdefghijklmnop',
 };
 
+/**
+ * A remote JWKS "identity provider" at https://jwks.test. Mocked through miniflare's
+ * outboundService because an https endpoint with a certificate workerd trusts cannot run here;
+ * tests set its document with PUT and every other request goes on to the real network (loopback).
+ */
+const remoteJwks: { document: unknown; fetches: number } = { document: { keys: [] }, fetches: 0 };
+async function remoteJwksOutbound(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.hostname !== 'jwks.test') {
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+    return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: 'manual' });
+  }
+  if (request.method === 'PUT') {
+    remoteJwks.document = await request.json();
+    return new Response(null, { status: 204 });
+  }
+  if (url.pathname === '/__fetches') return Response.json({ fetches: remoteJwks.fetches });
+  remoteJwks.fetches += 1;
+  return Response.json(remoteJwks.document, { headers: { 'Cache-Control': 'max-age=600' } });
+}
+
+const workersTest = (name: string, include: string[], exclude: string[], extraBindings: Record<string, string>, outboundService?: (request: Request) => Promise<Response>) => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '3000', DEV_MODE: 'false', ...extraBindings },
+        ...(outboundService && { outboundService: outboundService as never }),
+      },
+    }),
+  ],
+  test: { name, include, exclude, testTimeout: 20_000 },
+});
+
 export default defineConfig({
   test: {
     // Each gate request logs a decision line: show logs of failing tests only.
     silent: 'passed-only',
     projects: [
-      {
-        // Inside workerd: the worker, its KV and the loopback origin.
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '3000', DEV_MODE: 'false' },
-            },
-          }),
-        ],
-        test: {
-          name: 'workers',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**', 'test/node/**'],
-          testTimeout: 20_000,
-        },
-      },
+      // Inside workerd: the worker, its KV and the loopback origin.
+      workersTest('workers', ['test/**/*.test.ts'], ['test/e2e/**', 'test/node/**', 'test/remote/**'], {}),
+      // The same, with JWKS_URLS pointing at the remote identity provider above.
+      workersTest('workers-remote-jwks', ['test/remote/**/*.test.ts'], [], { JWKS_URLS: 'https://jwks.test/.well-known/jwks.json' }, remoteJwksOutbound),
       {
         // In Node: the CLI, the signing helper, and the browser end to end.
         test: {

@@ -72,6 +72,8 @@ export interface Env {
   ORIGIN_TIMEOUT_MS?: string;
   MAX_SIGNING_KEYS?: string;
   DEV_MODE?: string;
+  /** Space-separated https URLs of trusted remote JWKS (issue 7); empty = none. */
+  JWKS_URLS?: string;
 }
 
 /** ORIGIN_URL value that makes the bundled static assets (the embedded demo stream) the origin. */

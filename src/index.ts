@@ -8,12 +8,15 @@ import { ConfigError, configFor, DEV_DEFAULTS, type Env } from './config';
 import { demoPage } from './demo/page';
 import { errorResponse, Refusal } from './errors';
 import { gate } from './gate';
+import { remoteJwksFor } from './keys/remote-jwks';
 import { StoreUnavailable } from './keys/store';
 
 const app = new Hono<{ Bindings: Env }>();
 
 app.use('*', async (c, next) => {
-  configFor(c.env); // bad configuration answers 500 config_invalid before anything else runs
+  // Bad configuration answers 500 config_invalid before anything else runs.
+  configFor(c.env);
+  if (c.env.JWKS_URLS) remoteJwksFor(c.env);
   await next();
 });
 

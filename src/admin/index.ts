@@ -5,9 +5,11 @@ import { Hono } from 'hono';
 import { configFor, type Env } from '../config';
 import { errorResponse } from '../errors';
 import { statusAt } from '../keys/record';
+import { revocationCache } from '../keys/revocations';
 import { getKeys, listKeys } from '../keys/store';
 import { basicCredentials, credentialsMatch } from './auth';
 import { openApiDocument } from './openapi';
+import { revocationRoutes } from './revocations';
 import { signingKeyRoutes } from './signing-keys';
 
 const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="signet", charset="UTF-8"' };
@@ -27,6 +29,8 @@ export function adminApp() {
   });
 
   signingKeyRoutes(app);
+  // Revocations take effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
+  revocationRoutes(app, () => revocationCache.invalidate());
 
   app.get('/.well-known/jwks.json', async (c) => {
     const nowMs = Date.now();

@@ -3,6 +3,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from '@hono/zod-openapi';
+import { CreateRevocationBody, ListRevocationsQuery, RevocationIdParam, RevocationView } from './revocations';
 import {
   CreatedSigningKey,
   CreateSigningKeyBody,
@@ -68,6 +69,30 @@ function buildDocument() {
     security,
     request: { params: KeyIdParam },
     responses: { 200: json(success(z.object({ message: z.string() })), 'Deleted'), ...errors(404), ...common },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/iam/revocations',
+    summary: 'Revoke tokens without deleting their key: by jti, by playback ID issued before a time, or by sub',
+    security,
+    request: { body: { required: true, content: { 'application/json': { schema: CreateRevocationBody } } } },
+    responses: { 201: json(success(RevocationView), 'Revoked; in force everywhere within KEY_CACHE_TTL_SECONDS + KV propagation'), ...errors(400, 409, 413, 415, 422), ...common },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/iam/revocations',
+    summary: 'List revocations in force',
+    security,
+    request: { query: ListRevocationsQuery },
+    responses: { 200: json(z.object({ success: z.literal(true), data: z.array(RevocationView), pagination: Pagination }), 'A page of revocations'), ...errors(422), ...common },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/iam/revocations/{id}',
+    summary: 'Lift a revocation',
+    security,
+    request: { params: RevocationIdParam },
+    responses: { 200: json(success(z.object({ message: z.string() })), 'Lifted'), ...errors(404), ...common },
   });
   registry.registerPath({
     method: 'get',

@@ -3,6 +3,8 @@ const ROUTES: Array<[RegExp, string[]]> = [
   [/^\/v1\/iam\/signing-keys$/, ['GET', 'POST']],
   [/^\/v1\/iam\/signing-keys\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/iam\/signing-keys\/[^/]+\/rotate$/, ['POST']],
+  [/^\/v1\/iam\/revocations$/, ['GET', 'POST']],
+  [/^\/v1\/iam\/revocations\/[^/]+$/, ['DELETE']],
   [/^\/\.well-known\/jwks\.json$/, ['GET', 'HEAD']],
   [/^\/v1\/openapi\.json$/, ['GET', 'HEAD']],
   [/^\/healthz$/, ['GET', 'HEAD']],

@@ -75,6 +75,7 @@ export const SigningKeySummary = z
     status: z.enum(['active', 'retiring', 'expired']),
     name: z.string().optional(),
     expiresAt: isoInstant.optional(),
+    lastUsedAt: isoInstant.optional().openapi({ description: 'Approximate time a token signed with this key was last accepted by the gate (written at most every few minutes per isolate).' }),
   })
   .openapi('SigningKeySummary');
 

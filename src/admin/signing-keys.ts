@@ -8,6 +8,7 @@ import { configFor, LIMITS, type Env } from '../config';
 import { Refusal } from '../errors';
 import { keyCache } from '../keys/cache';
 import { generateSigningKeyPair, importPublicKey, KeyImportError, publicJwkToSpki } from '../keys/material';
+import { lastUsedKvName, readLastUsed } from '../keys/last-used';
 import { listView, statusAt, type SigningKeyRecord } from '../keys/record';
 import { deleteKey, getKey, listKeys, putKey } from '../keys/store';
 import { audit } from './audit';
@@ -51,6 +52,23 @@ async function detailView(record: SigningKeyRecord, nowMs: number) {
     ...(record.rotatedFrom && { rotatedFrom: record.rotatedFrom }),
     ...(record.rotatedTo && { rotatedTo: record.rotatedTo }),
   };
+}
+
+/**
+ * Adds `lastUsedAt` (issue 7: approximate, written by the gate at most once per key per few minutes
+ * per isolate) so ops can see dead keys before deleting them. Best effort: left out if KV fails.
+ */
+async function withLastUsed<T extends { id: string }>(store: KVNamespace, views: T[]): Promise<Array<T & { lastUsedAt?: string }>> {
+  if (views.length === 0) return views;
+  try {
+    const lastUsed = await readLastUsed(store, views.map((view) => view.id));
+    return views.map((view) => {
+      const at = lastUsed.get(view.id);
+      return at ? { ...view, lastUsedAt: at } : view;
+    });
+  } catch {
+    return views;
+  }
 }
 
 async function mustGet(store: KVNamespace, id: string): Promise<SigningKeyRecord> {
@@ -98,14 +116,15 @@ export function signingKeyRoutes(app: AdminApp) {
     const page = all.slice((offset - 1) * limit, offset * limit);
     return c.json({
       success: true,
-      data: page.map(({ id, summary }) => listView(id, summary, nowMs)),
+      data: await withLastUsed(c.env.KEYS, page.map(({ id, summary }) => listView(id, summary, nowMs))),
       pagination: { totalRecords: all.length, currentOffset: offset, offsetCount: Math.ceil(all.length / limit) },
     });
   });
 
   app.get('/v1/iam/signing-keys/:id', async (c) => {
     const record = await mustGet(c.env.KEYS, c.req.param('id'));
-    return c.json({ success: true, data: await detailView(record, Date.now()) });
+    const [detail] = await withLastUsed(c.env.KEYS, [await detailView(record, Date.now())]);
+    return c.json({ success: true, data: detail });
   });
 
   app.post('/v1/iam/signing-keys/:id/rotate', async (c) => {
@@ -145,6 +164,7 @@ export function signingKeyRoutes(app: AdminApp) {
   app.delete('/v1/iam/signing-keys/:id', async (c) => {
     const record = await mustGet(c.env.KEYS, c.req.param('id'));
     await deleteKey(c.env.KEYS, record.id);
+    await c.env.KEYS.delete(lastUsedKvName(record.id)).catch(() => undefined);
     keyCache.evict(record.id);
     audit('signing_key.delete', record, { statusAtDeletion: statusAt(record, Date.now()) });
     return c.json({ success: true, data: { message: 'signing key deleted successfully' } });

@@ -21,6 +21,8 @@ export interface GrantClaims {
   kid: string;
   jti?: string;
   iat?: number;
+  /** The token's `sub` (a string), so revocations by subject reach its grants too. */
+  sub?: string;
 }
 
 export type GrantCheck = { ok: true; claims: GrantClaims } | { ok: false; reason: 'grant_invalid' | 'grant_expired'; description: string };
@@ -51,6 +53,7 @@ export async function mintGrant(secret: string, playbackId: string, claims: Gran
   const body: Record<string, unknown> = { e: Math.floor(claims.exp), c: claims.resourceClass, k: claims.kid };
   if (claims.jti !== undefined) body.j = claims.jti;
   if (claims.iat !== undefined) body.i = claims.iat;
+  if (claims.sub !== undefined) body.s = claims.sub;
   const payload = base64UrlEncode(encoder.encode(JSON.stringify(body)));
   const mac = await crypto.subtle.sign('HMAC', await grantKey(secret), macInput(playbackId, payload));
   return `${payload}.${base64UrlEncode(new Uint8Array(mac))}`;
@@ -95,6 +98,7 @@ export async function checkGrant(grant: string, secrets: readonly string[], play
   const claims: GrantClaims = { exp: body.e as number, resourceClass: body.c as ResourceClass, kid: body.k as string };
   if (typeof body.j === 'string') claims.jti = body.j;
   if (typeof body.i === 'number') claims.iat = body.i;
+  if (typeof body.s === 'string') claims.sub = body.s;
   if (typeof claims.exp !== 'number' || typeof claims.kid !== 'string' || !RESOURCE_CLASSES.includes(claims.resourceClass)) {
     return { ok: false, reason: 'grant_invalid', description: 'The grant is malformed.' };
   }

@@ -6,12 +6,15 @@
 import { configFor, LIMITS, type Config, type Env } from '../config';
 import { errorResponse, type Reason } from '../errors';
 import { keyCache } from '../keys/cache';
+import { lastUsedTracker } from '../keys/last-used';
+import { RemoteJwksAmbiguousKid, remoteJwksFor, RemoteJwksUnavailable } from '../keys/remote-jwks';
+import { findRevocation, revocationCache } from '../keys/revocations';
 import { StoreUnavailable } from '../keys/store';
 import { looksLikeHlsPlaylist, rewriteHlsPlaylist } from '../media/hls';
 import { fetchFromOrigin, mediaHeaders, OriginFailure, readPlaylist } from '../origin/fetch';
 import type { ClaimPolicy } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
-import { verifyPlaybackToken } from '../token/verify';
+import { verifyPlaybackToken, type TokenKey } from '../token/verify';
 import { applyCors, preflight } from './cors';
 import { originQuery, readCredential } from './credentials';
 import { checkGrant, grantExpiry, mintGrant, type GrantClaims } from './grant';
@@ -45,14 +48,14 @@ interface Authorization {
   presentedGrant?: string;
 }
 
-export async function gate(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
+export async function gate(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const startedMs = Date.now();
   const config = configFor(env);
   const decision: Decision = { decision: 'deny', status: 0 };
   let response: Response;
   try {
     if (request.method === 'OPTIONS') return preflight(config.corsAllowOrigin);
-    response = await serve(request, env, config, startedMs, decision);
+    response = await serve(request, env, config, startedMs, decision, ctx);
   } catch (error) {
     response = refusalResponse(error, decision);
   }
@@ -67,7 +70,10 @@ function refusalResponse(error: unknown, decision: Decision): Response {
   let description: string;
   if (error instanceof GateRefusal || error instanceof TokenRefusal || error instanceof OriginFailure) {
     ({ reason, description } = error);
-  } else if (error instanceof StoreUnavailable) {
+  } else if (error instanceof RemoteJwksAmbiguousKid) {
+    reason = 'key_unknown';
+    description = 'The token "kid" is published by more than one key source; it is refused rather than guessed.';
+  } else if (error instanceof StoreUnavailable || error instanceof RemoteJwksUnavailable) {
     reason = 'keys_unavailable';
     description = 'Signing keys cannot be loaded right now; playback is refused until they can (fail closed).';
   } else {
@@ -83,7 +89,7 @@ function refusalResponse(error: unknown, decision: Decision): Response {
   return errorResponse(reason, description, { headers });
 }
 
-async function serve(request: Request, env: Env, config: Config, nowMs: number, decision: Decision): Promise<Response> {
+async function serve(request: Request, env: Env, config: Config, nowMs: number, decision: Decision, ctx: ExecutionContext): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     throw new GateRefusal('method_not_allowed', 'The gate serves GET, HEAD and OPTIONS.');
   }
@@ -97,7 +103,7 @@ async function serve(request: Request, env: Env, config: Config, nowMs: number, 
   decision.playbackId = path.playbackId;
   decision.resourceClass = path.resourceClass;
 
-  const authorization = await authorize(request, url, env, config, path, nowMs, decision);
+  const authorization = await authorize(request, url, env, config, path, nowMs, decision, ctx);
   decision.decision = 'allow';
 
   const origin = await fetchFromOrigin(config.originUrl, path.originPath, originQuery(url, [config.tokenQueryParam, LIMITS.grantParam]), request, config.originTimeoutMs, env.ASSETS);
@@ -130,7 +136,38 @@ function originMaxAge(cacheControl: string | null): number {
   return match ? Number(match[1]) : 0;
 }
 
-async function authorize(request: Request, url: URL, env: Env, config: Config, path: PlaybackPath, nowMs: number, decision: Decision): Promise<Authorization> {
+interface FoundKey extends TokenKey {
+  /** A key of this deployment's admin API (not a remote JWKS): its use is recorded for lastUsedAt. */
+  local: boolean;
+}
+
+/**
+ * The key for `kid`: the local key store (isolate cache → KV), and the remote JWKS sources when
+ * JWKS_URLS is set. A kid known to both is ambiguous and refused, never guessed (issue 7).
+ */
+async function findKey(env: Env, config: Config, kid: string, nowMs: number, ctx: ExecutionContext): Promise<FoundKey | null> {
+  const remote = env.JWKS_URLS ? remoteJwksFor(env) : undefined;
+  if (!remote?.enabled) {
+    const local = await keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds);
+    return local && { ...local, local: true };
+  }
+  const [local, remoteKey] = await Promise.all([
+    keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds),
+    remote.lookup(kid, (promise) => ctx.waitUntil(promise)),
+  ]);
+  if (local && remoteKey) throw new RemoteJwksAmbiguousKid(kid, ['local signing keys', remoteKey.source]);
+  if (local) return { ...local, local: true };
+  return remoteKey && { ...remoteKey, local: false };
+}
+
+/** Revocations (issue 7): checked for tokens and for the grants minted from them, from a per-isolate snapshot. */
+async function assertNotRevoked(env: Env, config: Config, nowMs: number, token: { jti?: string; sub?: string | string[]; iat?: number }, playbackId: string) {
+  const snapshot = await revocationCache.snapshot(env.KEYS, nowMs, config.keyCacheTtlSeconds);
+  const revocation = findRevocation(snapshot, { ...token, playbackId });
+  if (revocation) throw new TokenRefusal('token_revoked', `The token was revoked (revocation ${revocation.id}, ${revocation.kind}).`);
+}
+
+async function authorize(request: Request, url: URL, env: Env, config: Config, path: PlaybackPath, nowMs: number, decision: Decision, ctx: ExecutionContext): Promise<Authorization> {
   const credential = readCredential(url, request.headers, { tokenQueryParam: config.tokenQueryParam, grantParam: LIMITS.grantParam, tokenCookie: config.tokenCookie });
   decision.credential = credential.kind === 'token' ? credential.source : credential.kind;
   switch (credential.kind) {
@@ -142,28 +179,40 @@ async function authorize(request: Request, url: URL, env: Env, config: Config, p
       const result = await checkGrant(credential.value, config.grantSecrets, path.playbackId, path.resourceClass, Math.floor(nowMs / 1000));
       if (!result.ok) throw new GateRefusal(result.reason, result.description);
       decision.kid = result.claims.kid;
-      // A grant dies with its key: deleting the signing key revokes the grants minted from its tokens.
-      const key = await keyCache.lookup(env.KEYS, result.claims.kid, nowMs, config.keyCacheTtlSeconds);
+      // A grant dies with its key and its token: deleting the signing key or revoking the token
+      // stops the grants minted from it within the same bound.
+      const key = await findKey(env, config, result.claims.kid, nowMs, ctx);
       if (!key) throw new TokenRefusal('key_unknown', 'The signing key this grant came from no longer exists.');
       if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) throw new TokenRefusal('key_expired', 'The signing key this grant came from has expired.');
+      await assertNotRevoked(env, config, nowMs, result.claims, path.playbackId);
       return { kid: result.claims.kid, grant: result.claims, presentedGrant: credential.value };
     }
     case 'token': {
       if (credential.value.length > LIMITS.maxTokenBytes) throw new GateRefusal('token_too_large', `Tokens are limited to ${LIMITS.maxTokenBytes} bytes.`);
+      let foundKey: FoundKey | null = null;
       const verified = await verifyPlaybackToken(
         credential.value,
-        (kid) => {
+        async (kid) => {
           decision.kid = kid;
-          return keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds);
+          return (foundKey = await findKey(env, config, kid, nowMs, ctx));
         },
         claimPolicy(config),
         nowMs,
         path.playbackId,
         path.resourceClass,
       );
+      const { jti, sub, iat } = verified.payload;
+      const revocable = {
+        ...(typeof jti === 'string' && { jti }),
+        ...((typeof sub === 'string' || Array.isArray(sub)) && { sub: sub as string | string[] }),
+        ...(typeof iat === 'number' && { iat }),
+      };
+      await assertNotRevoked(env, config, nowMs, revocable, path.playbackId);
+      if ((foundKey as FoundKey | null)?.local) lastUsedTracker.note(env.KEYS, verified.kid, nowMs, (promise) => ctx.waitUntil(promise));
       const grant: GrantClaims = { exp: grantExpiry(verified.exp, nowMs / 1000), resourceClass: 'v', kid: verified.kid };
-      if (typeof verified.payload.jti === 'string' && verified.payload.jti.length <= 128) grant.jti = verified.payload.jti;
-      if (typeof verified.payload.iat === 'number') grant.iat = verified.payload.iat;
+      if (typeof jti === 'string' && jti.length <= 200) grant.jti = jti;
+      if (typeof iat === 'number') grant.iat = iat;
+      if (typeof sub === 'string' && sub.length <= 200) grant.sub = sub;
       return { kid: verified.kid, grant };
     }
   }

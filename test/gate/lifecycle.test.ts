@@ -1,0 +1,77 @@
+/**
+ * Issue 7 at the gate: token revocation by each selector (tokens and the grants minted from
+ * them), and lastUsedAt written off the hot path.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { admin, createKey, fastpixToken, muxToken, nowSeconds, play, playbackId, refusal } from '../support/helpers';
+
+async function revoke(body: Record<string, unknown>) {
+  const response = await admin('/v1/iam/revocations', { method: 'POST', body: JSON.stringify(body) });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { data: { id: string } }).data.id;
+}
+
+async function childUrl(p: string, token: string) {
+  const text = await (await play(`/${p}.m3u8?token=${token}`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${p}/`))!;
+  return `/${line}`;
+}
+
+describe('token revocation', () => {
+  it('revokes one token by jti, and the grants minted from it, leaving other tokens alone', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const leaked = await fastpixToken(key, p, 600, { jti: `leak-${p}` });
+    const other = await fastpixToken(key, p, 600, { jti: `fine-${p}` });
+    const child = await childUrl(p, leaked);
+    await revoke({ jti: `leak-${p}` });
+    expect(await refusal(await play(`/${p}.m3u8?token=${leaked}`))).toMatchObject({ status: 403, reason: 'token_revoked' });
+    expect(await refusal(await play(child))).toMatchObject({ status: 403, reason: 'token_revoked' });
+    expect((await play(`/${p}.m3u8?token=${other}`)).status).toBe(200);
+  });
+
+  it('revokes every token of a playback ID issued before a time, not the ones issued after', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const old = await fastpixToken(key, p, 600, { iat: nowSeconds() - 120 });
+    await revoke({ playbackId: p, before: new Date((nowSeconds() - 60) * 1000).toISOString() });
+    expect(await refusal(await play(`/${p}.m3u8?token=${old}`))).toMatchObject({ reason: 'token_revoked' });
+    expect((await play(`/${p}.m3u8?token=${await fastpixToken(key, p, 600, { iat: nowSeconds() })}`)).status).toBe(200);
+    // another playback ID is untouched
+    const q = playbackId();
+    expect((await play(`/${q}.m3u8?token=${await fastpixToken(key, q, 600, { iat: nowSeconds() - 120 })}`)).status).toBe(200);
+  });
+
+  it('revokes by sub (Mux tokens carry the playback ID there), grants included', async () => {
+    const key = await createKey('RS256');
+    const p = playbackId();
+    const token = await muxToken(key, p, 'v');
+    const child = await childUrl(p, token);
+    expect((await play(child)).status).toBe(200);
+    const id = await revoke({ sub: p });
+    expect(await refusal(await play(`/${p}.m3u8?token=${token}`))).toMatchObject({ reason: 'token_revoked' });
+    expect(await refusal(await play(child))).toMatchObject({ reason: 'token_revoked' });
+    // lifting it restores access
+    expect((await admin(`/v1/iam/revocations/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await play(`/${p}.m3u8?token=${token}`)).status).toBe(200);
+  });
+});
+
+describe('lastUsedAt', () => {
+  it('appears on the key after the gate accepts a token signed with it, written after the response', async () => {
+    const key = await createKey('ES256');
+    const before = (await (await admin(`/v1/iam/signing-keys/${key.id}`)).json()) as { data: { lastUsedAt?: string } };
+    expect(before.data.lastUsedAt).toBeUndefined();
+    const p = playbackId();
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request(`https://gate.test/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`), env, ctx);
+    expect(response.status).toBe(200);
+    await waitOnExecutionContext(ctx);
+    const after = (await (await admin(`/v1/iam/signing-keys/${key.id}`)).json()) as { data: { lastUsedAt?: string } };
+    expect(Date.parse(after.data.lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    const listed = (await (await admin('/v1/iam/signing-keys?limit=100')).json()) as { data: Array<{ id: string; lastUsedAt?: string }> };
+    expect(listed.data.find((k) => k.id === key.id)?.lastUsedAt).toBe(after.data.lastUsedAt);
+  });
+});
