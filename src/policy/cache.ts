@@ -1,0 +1,95 @@
+/**
+ * The isolate policy cache, with the key cache's discipline (SPEC §6, keys/cache.ts):
+ *
+ * - Warm path: a Map lookup, zero KV reads. Most playback IDs have no policy, so "no policy" is
+ *   cached too, for the same TTL (a policy PUT elsewhere takes effect within the TTL everywhere,
+ *   at once in the isolate that served the PUT via `evict`).
+ * - A miss reads KV once per playback ID, shared by concurrent requests (single-flight).
+ * - Bounded (anti-DoS: random playback IDs cannot grow memory); the oldest entries go first.
+ * - KV failure: an entry loaded within TTL + 5 min keeps answering (stale-if-error, like keys);
+ *   otherwise StoreUnavailable propagates and the gate answers 503 (fail closed: a viewer is
+ *   never admitted because the policy could not be read).
+ */
+import { StoreUnavailable } from '../keys/store';
+import { POLICY_LIMITS } from './limits';
+import type { PlaybackPolicy } from './schema';
+import { getPolicy } from './store';
+
+interface Entry {
+  /** null: the playback ID has no policy. */
+  policy: PlaybackPolicy | null;
+  loadedAtMs: number;
+}
+
+const STALE_IF_ERROR_MS = 5 * 60_000;
+
+export class PolicyCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<PlaybackPolicy | null>>();
+  /** Bumped by evict/clear: a load that started before must not store what it read. */
+  private generation = 0;
+  /** KV reads made by this cache (tests and benchmarks prove the warm path with it). */
+  kvReads = 0;
+
+  constructor(private readonly maxEntries: number = POLICY_LIMITS.policyCacheMaxEntries) {}
+
+  /**
+   * The policy of `playbackId`, or null when it has none.
+   * Throws StoreUnavailable when KV fails and nothing usable is cached.
+   */
+  async lookup(store: KVNamespace, playbackId: string, nowMs: number, ttlSeconds: number): Promise<PlaybackPolicy | null> {
+    const entry = this.entries.get(playbackId);
+    const ttlMs = ttlSeconds * 1000;
+    if (entry && nowMs - entry.loadedAtMs < ttlMs) return entry.policy;
+    let pending = this.loading.get(playbackId);
+    if (!pending) {
+      pending = this.load(store, playbackId, nowMs);
+      const shared = pending.finally(() => {
+        if (this.loading.get(playbackId) === shared) this.loading.delete(playbackId);
+      });
+      this.loading.set(playbackId, shared);
+      pending = shared;
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlMs + STALE_IF_ERROR_MS) return entry.policy;
+      throw error;
+    }
+  }
+
+  private async load(store: KVNamespace, playbackId: string, nowMs: number): Promise<PlaybackPolicy | null> {
+    const generation = this.generation;
+    this.kvReads++;
+    const stored = await getPolicy(store, playbackId);
+    const policy = stored?.policy ?? null;
+    if (generation === this.generation) {
+      this.entries.delete(playbackId); // re-insert: the Map's order is the eviction order
+      this.entries.set(playbackId, { policy, loadedAtMs: nowMs });
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return policy;
+  }
+
+  /** Forget a playback ID at once (its policy was written or deleted in this isolate). */
+  evict(playbackId: string): void {
+    this.generation++;
+    this.entries.delete(playbackId);
+    this.loading.delete(playbackId);
+  }
+
+  /** Forget everything (tests). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.loading.clear();
+    this.kvReads = 0;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The isolate's cache: module state lives as long as the isolate. */
+export const policyCache = new PolicyCache();
