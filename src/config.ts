@@ -5,6 +5,9 @@
  * caller answers 500 `config_invalid` (see errors.ts).
  */
 
+/** SPEC §5: the playback ID grammar, shared by the gate and the admin API. */
+export const PLAYBACK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** Hard limits that are not configurable. */
 export const LIMITS = {
   /** SPEC §4: a compact JWS longer than this is refused before any parsing. */

@@ -1,7 +1,7 @@
 /**
  * The admin face: signing keys (Basic auth), the public JWKS, the OpenAPI document, liveness.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { configFor, type Env } from '../config';
 import { errorResponse } from '../errors';
 import { statusAt } from '../keys/record';
@@ -9,6 +9,8 @@ import { revocationCache } from '../keys/revocations';
 import { getKeys, listKeys } from '../keys/store';
 import { basicCredentials, credentialsMatch } from './auth';
 import { openApiDocument } from './openapi';
+import { policyCache } from '../policy/cache';
+import { playbackPolicyRoutes } from './playback-policies';
 import { revocationRoutes } from './revocations';
 import { signingKeyRoutes } from './signing-keys';
 
@@ -17,7 +19,7 @@ const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="signet", charset="UT
 export function adminApp() {
   const app = new Hono<{ Bindings: Env }>();
 
-  app.use('/v1/iam/*', async (c, next) => {
+  const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
     const { adminCredentials } = configFor(c.env);
     if (!adminCredentials) {
       return errorResponse('admin_not_configured', 'Set ADMIN_TOKEN_ID and ADMIN_TOKEN_SECRET (wrangler secret put) to enable the admin API.');
@@ -26,11 +28,15 @@ export function adminApp() {
       return errorResponse('unauthorized', 'Send HTTP Basic credentials: ADMIN_TOKEN_ID as user, ADMIN_TOKEN_SECRET as password.', { headers: BASIC_CHALLENGE });
     }
     await next();
-  });
+  };
+  app.use('/v1/iam/*', requireAdmin);
+  app.use('/v1/playback-policies/*', requireAdmin);
 
   signingKeyRoutes(app);
   // Revocations take effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
   revocationRoutes(app, () => revocationCache.invalidate());
+  // A policy change takes effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
+  playbackPolicyRoutes(app, (playbackId) => policyCache.evict(playbackId));
 
   app.get('/.well-known/jwks.json', async (c) => {
     const nowMs = Date.now();

@@ -3,6 +3,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from '@hono/zod-openapi';
+import { PlaybackPolicy } from '../policy/schema';
 import { CreateRevocationBody, ListRevocationsQuery, RevocationIdParam, RevocationView } from './revocations';
 import {
   CreatedSigningKey,
@@ -93,6 +94,31 @@ function buildDocument() {
     security,
     request: { params: RevocationIdParam },
     responses: { 200: json(success(z.object({ message: z.string() })), 'Lifted'), ...errors(404), ...common },
+  });
+  const playbackIdParam = z.object({ playbackId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).openapi({ param: { name: 'playbackId', in: 'path' }, example: 'demo' }) });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/playback-policies/{playbackId}',
+    summary: 'Set the playback policy of a playback ID: allowed domains, user agents, required groups, network binding',
+    security,
+    request: { params: playbackIdParam, body: { required: true, content: { 'application/json': { schema: PlaybackPolicy } } } },
+    responses: { 200: json(success(z.object({ playbackId: z.string(), updatedAt: z.string() }).passthrough()), 'The stored policy'), ...errors(400, 413, 415, 422), ...common },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/playback-policies/{playbackId}',
+    summary: 'Get the playback policy of a playback ID',
+    security,
+    request: { params: playbackIdParam },
+    responses: { 200: json(success(z.object({ playbackId: z.string(), updatedAt: z.string() }).passthrough()), 'The policy'), ...errors(404), ...common },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/playback-policies/{playbackId}',
+    summary: 'Remove the playback policy of a playback ID',
+    security,
+    request: { params: playbackIdParam },
+    responses: { 200: json(success(z.object({ message: z.string() })), 'Deleted'), ...errors(404), ...common },
   });
   registry.registerPath({
     method: 'get',

@@ -7,9 +7,8 @@
  * same Basic-auth middleware as `/v1/iam/*`.
  */
 import type { Hono } from 'hono';
-import type { Env } from '../config';
+import { PLAYBACK_ID, type Env } from '../config';
 import { Refusal } from '../errors';
-import { PLAYBACK_ID } from '../gate/path';
 import { PlaybackPolicy } from '../policy/schema';
 import { deletePolicy, getPolicy, policyExists, putPolicy, type StoredPlaybackPolicy } from '../policy/store';
 import { readJsonBody, validationFailed } from './body';

@@ -5,6 +5,7 @@ const ROUTES: Array<[RegExp, string[]]> = [
   [/^\/v1\/iam\/signing-keys\/[^/]+\/rotate$/, ['POST']],
   [/^\/v1\/iam\/revocations$/, ['GET', 'POST']],
   [/^\/v1\/iam\/revocations\/[^/]+$/, ['DELETE']],
+  [/^\/v1\/playback-policies\/[^/]+$/, ['GET', 'PUT', 'DELETE']],
   [/^\/\.well-known\/jwks\.json$/, ['GET', 'HEAD']],
   [/^\/v1\/openapi\.json$/, ['GET', 'HEAD']],
   [/^\/healthz$/, ['GET', 'HEAD']],

@@ -23,6 +23,10 @@ export interface GrantClaims {
   iat?: number;
   /** The token's `sub` (a string), so revocations by subject reach its grants too. */
   sub?: string;
+  /** The token's `accessRules` claim as it was, re-evaluated on every grant request (issue 8). */
+  accessRules?: unknown;
+  /** Session binding (issue 8): the viewer network (/24 or /48) the grant is bound to. */
+  network?: string;
 }
 
 export type GrantCheck = { ok: true; claims: GrantClaims } | { ok: false; reason: 'grant_invalid' | 'grant_expired'; description: string };
@@ -54,6 +58,8 @@ export async function mintGrant(secret: string, playbackId: string, claims: Gran
   if (claims.jti !== undefined) body.j = claims.jti;
   if (claims.iat !== undefined) body.i = claims.iat;
   if (claims.sub !== undefined) body.s = claims.sub;
+  if (claims.accessRules !== undefined) body.r = claims.accessRules;
+  if (claims.network !== undefined) body.n = claims.network;
   const payload = base64UrlEncode(encoder.encode(JSON.stringify(body)));
   const mac = await crypto.subtle.sign('HMAC', await grantKey(secret), macInput(playbackId, payload));
   return `${payload}.${base64UrlEncode(new Uint8Array(mac))}`;
@@ -66,7 +72,7 @@ export function grantExpiry(tokenExp: number, nowSeconds: number): number {
 
 // A 32-byte MAC is 43 base64url characters; the last one carries 4 bits, so only canonical
 // encodings are accepted (no two grant strings for one MAC).
-const GRANT_SHAPE = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const GRANT_SHAPE = /^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
 /** Checks a grant for this playback ID and class at `nowSeconds`. Tries each secret in order. */
 export async function checkGrant(grant: string, secrets: readonly string[], playbackId: string, resourceClass: ResourceClass, nowSeconds: number): Promise<GrantCheck> {
@@ -99,6 +105,8 @@ export async function checkGrant(grant: string, secrets: readonly string[], play
   if (typeof body.j === 'string') claims.jti = body.j;
   if (typeof body.i === 'number') claims.iat = body.i;
   if (typeof body.s === 'string') claims.sub = body.s;
+  if (body.r !== undefined) claims.accessRules = body.r;
+  if (typeof body.n === 'string') claims.network = body.n;
   if (typeof claims.exp !== 'number' || typeof claims.kid !== 'string' || !RESOURCE_CLASSES.includes(claims.resourceClass)) {
     return { ok: false, reason: 'grant_invalid', description: 'The grant is malformed.' };
   }

@@ -10,7 +10,13 @@ import { lastUsedTracker } from '../keys/last-used';
 import { RemoteJwksAmbiguousKid, remoteJwksFor, RemoteJwksUnavailable } from '../keys/remote-jwks';
 import { findRevocation, revocationCache } from '../keys/revocations';
 import { StoreUnavailable } from '../keys/store';
+import { DashManifestError, looksLikeDashManifest, rewriteDashManifest } from '../media/dash';
 import { looksLikeHlsPlaylist, rewriteHlsPlaylist } from '../media/hls';
+import { resolveImageParams } from '../media/image-params';
+import { policyCache } from '../policy/cache';
+import { evaluatePolicy, GROUPS_CHECKED_AT_GRANT } from '../policy/evaluate';
+import { InvalidViewerAddress, viewerNetwork } from '../policy/network';
+import { evaluateAccessRules, parseAccessRules } from '../token/access-rules';
 import { fetchFromOrigin, mediaHeaders, OriginFailure, readPlaylist } from '../origin/fetch';
 import type { ClaimPolicy } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
@@ -46,6 +52,68 @@ interface Authorization {
   grant: GrantClaims;
   /** The grant string the request came with, reused for its own playlist's children. */
   presentedGrant?: string;
+  /** The verified token payload, when the request carried a token (not a grant). */
+  payload?: Record<string, unknown>;
+}
+
+/** Who is asking, as far as restrictions care (issue 8). CF-Connecting-IP and request.cf are set by Cloudflare's edge. */
+function viewerOf(request: Request) {
+  const cf = (request as Request & { cf?: { country?: unknown } }).cf;
+  return {
+    ip: request.headers.get('CF-Connecting-IP'),
+    country: typeof cf?.country === 'string' ? cf.country : null,
+    referer: request.headers.get('Referer'),
+    origin: request.headers.get('Origin'),
+    userAgent: request.headers.get('User-Agent'),
+  };
+}
+
+/** Serialized access rules larger than this cannot ride in a grant (grants travel in URLs). */
+const MAX_GRANT_RULES_BYTES = 2048;
+
+/**
+ * Playback restrictions (issue 8), after the token or grant is known good: the token's access
+ * rules (Cloudflare Stream style), the playback ID's policy (domains, user agents, groups), and
+ * the session binding of grants to the viewer's network. Mutates `authorization.grant` so grants
+ * minted for this request carry what later requests must be checked against.
+ */
+async function enforceRestrictions(request: Request, env: Env, config: Config, path: PlaybackPath, nowMs: number, authorization: Authorization): Promise<void> {
+  const viewer = viewerOf(request);
+  const rulesClaim = authorization.payload ? authorization.payload.accessRules : authorization.grant.accessRules;
+  if (rulesClaim !== undefined) {
+    const verdict = evaluateAccessRules(parseAccessRules(rulesClaim), viewer);
+    if (!verdict.allowed) throw new GateRefusal('access_denied', verdict.description);
+    if (authorization.payload) {
+      if (JSON.stringify(rulesClaim).length > MAX_GRANT_RULES_BYTES) throw new TokenRefusal('token_malformed', `The accessRules claim is larger than ${MAX_GRANT_RULES_BYTES} bytes.`);
+      authorization.grant.accessRules = rulesClaim;
+    }
+  }
+  const policy = await policyCache.lookup(env.KEYS, path.playbackId, nowMs, config.keyCacheTtlSeconds);
+  if (policy) {
+    const verdict = evaluatePolicy(policy, { ...viewer, groups: authorization.payload ? authorization.payload.groups : GROUPS_CHECKED_AT_GRANT });
+    if (!verdict.allowed) throw new GateRefusal('access_denied', verdict.description);
+  }
+  const boundNetwork = authorization.presentedGrant === undefined ? undefined : authorization.grant.network;
+  if (boundNetwork !== undefined || (policy?.bindToViewerNetwork && authorization.presentedGrant !== undefined)) {
+    const here = networkOf(viewer.ip);
+    if (boundNetwork === undefined || here !== boundNetwork) {
+      throw new GateRefusal('grant_invalid', 'This grant is bound to another network; reload the playlist with a fresh token.');
+    }
+  } else if (policy?.bindToViewerNetwork) {
+    const here = networkOf(viewer.ip);
+    if (here === undefined) throw new GateRefusal('access_denied', 'This playback ID binds playback to the viewer network, and the viewer address is unknown.');
+    authorization.grant.network = here;
+  }
+}
+
+function networkOf(ip: string | null): string | undefined {
+  if (!ip) return undefined;
+  try {
+    return viewerNetwork(ip);
+  } catch (error) {
+    if (error instanceof InvalidViewerAddress) return undefined;
+    throw error;
+  }
 }
 
 export async function gate(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -104,12 +172,22 @@ async function serve(request: Request, env: Env, config: Config, nowMs: number, 
   decision.resourceClass = path.resourceClass;
 
   const authorization = await authorize(request, url, env, config, path, nowMs, decision, ctx);
+  await enforceRestrictions(request, env, config, path, nowMs, authorization);
+
+  let query = originQuery(url, [config.tokenQueryParam, LIMITS.grantParam]);
+  if (path.kind === 'thumbnail' || path.kind === 'gif') {
+    // Signed image parameters (issue 8): pinned values win, conflicts are refused, bounds enforced.
+    const image = resolveImageParams(path.kind, new URLSearchParams(query), authorization.payload ?? {});
+    if (!image.ok) throw new GateRefusal('access_denied', image.description);
+    query = image.query.toString();
+  }
   decision.decision = 'allow';
 
-  const origin = await fetchFromOrigin(config.originUrl, path.originPath, originQuery(url, [config.tokenQueryParam, LIMITS.grantParam]), request, config.originTimeoutMs, env.ASSETS);
+  const origin = await fetchFromOrigin(config.originUrl, path.originPath, query, request, config.originTimeoutMs, env.ASSETS);
   const headers = mediaHeaders(origin);
   const isHlsPlaylist = path.kind === 'multivariant' || (path.kind === 'child' && path.originPath.endsWith('.m3u8'));
-  if (!isHlsPlaylist || origin.status !== 200) {
+  const isDashManifest = path.kind === 'dash-manifest';
+  if (!(isHlsPlaylist || isDashManifest) || origin.status !== 200) {
     return new Response(origin.body, { status: origin.status, headers });
   }
 
@@ -125,8 +203,21 @@ async function serve(request: Request, env: Env, config: Config, nowMs: number, 
     return new Response(null, { status: 200, headers });
   }
   const text = await readPlaylist(origin);
+  const rewriteContext = { playlistUrl: url, playbackId: path.playbackId, grantParam: LIMITS.grantParam, grant, stripParams: [config.tokenQueryParam] };
+  if (isDashManifest) {
+    if (!looksLikeDashManifest(text)) throw new OriginFailure('origin_error', 'The origin answered something that is not a DASH manifest.');
+    let rewritten: string;
+    try {
+      rewritten = rewriteDashManifest(text, rewriteContext);
+    } catch (error) {
+      if (error instanceof DashManifestError) throw new OriginFailure('origin_error', 'The origin answered a DASH manifest that cannot be parsed.');
+      throw error;
+    }
+    headers.set('Content-Type', 'application/dash+xml');
+    return new Response(rewritten, { status: 200, headers });
+  }
   if (!looksLikeHlsPlaylist(text)) throw new OriginFailure('origin_error', 'The origin answered something that is not an HLS playlist.');
-  const rewritten = rewriteHlsPlaylist(text, { playlistUrl: url, playbackId: path.playbackId, grantParam: LIMITS.grantParam, grant, stripParams: [config.tokenQueryParam] });
+  const rewritten = rewriteHlsPlaylist(text, rewriteContext);
   if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/vnd.apple.mpegurl');
   return new Response(rewritten, { status: 200, headers });
 }
@@ -213,7 +304,7 @@ async function authorize(request: Request, url: URL, env: Env, config: Config, p
       if (typeof jti === 'string' && jti.length <= 200) grant.jti = jti;
       if (typeof iat === 'number') grant.iat = iat;
       if (typeof sub === 'string' && sub.length <= 200) grant.sub = sub;
-      return { kid: verified.kid, grant };
+      return { kid: verified.kid, grant, payload: verified.payload };
     }
   }
 }

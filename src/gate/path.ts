@@ -4,7 +4,9 @@
  */
 import type { ResourceClass } from '../token/binding';
 
-export const PLAYBACK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+import { PLAYBACK_ID } from '../config';
+
+export { PLAYBACK_ID };
 
 export type PathKind = 'multivariant' | 'dash-manifest' | 'child' | 'thumbnail' | 'gif' | 'storyboard';
 

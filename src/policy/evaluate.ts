@@ -21,6 +21,12 @@ export interface PolicyViewer {
   groups: unknown;
 }
 
+/**
+ * `groups` of a request that carries a grant: the groups were checked when the token the grant
+ * came from was accepted, and grants do not carry the claim.
+ */
+export const GROUPS_CHECKED_AT_GRANT = Symbol('groups checked when the grant was minted');
+
 export type PolicyDecision = { allowed: true } | { allowed: false; description: string };
 
 const ALLOWED: PolicyDecision = { allowed: true };
@@ -137,7 +143,7 @@ export function evaluatePolicy(policy: PlaybackPolicy, viewer: PolicyViewer): Po
     const decision = checkUserAgents(policy.userAgents, viewer.userAgent);
     if (!decision.allowed) return decision;
   }
-  if (policy.requireGroups) {
+  if (policy.requireGroups && viewer.groups !== GROUPS_CHECKED_AT_GRANT) {
     const decision = checkGroups(policy.requireGroups, viewer.groups);
     if (!decision.allowed) return decision;
   }
