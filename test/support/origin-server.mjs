@@ -33,6 +33,20 @@ function mediaPlaylist(count = 4) {
   return lines.join('\n');
 }
 
+// A static DASH manifest at /{P}.mpd: SegmentTemplate with $Number$ (relative to the MPD, so `{P}/`).
+function dashManifest(p) {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT8S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011">
+  <Period id="0">
+    <AdaptationSet mimeType="video/mp4" segmentAlignment="true">
+      <SegmentTemplate timescale="1000" duration="2000" startNumber="1" initialization="${p}/dash/$RepresentationID$/init.mp4" media="${p}/dash/$RepresentationID$/seg-$Number$.m4s"/>
+      <Representation id="v360" bandwidth="400000" codecs="avc1.64001e" width="640" height="360"/>
+    </AdaptationSet>
+  </Period>
+</MPD>
+`;
+}
+
 function bytes(path, size) {
   const out = Buffer.alloc(size);
   let h = 2166136261;
@@ -64,6 +78,7 @@ function resourceFor(pathname, playbackId) {
     const isMultivariant = /^\/[^/]+\.m3u8$/.test(pathname);
     return { type: TYPES.m3u8, body: Buffer.from(isMultivariant ? multivariant(playbackId) : mediaPlaylist()), cache: 'public, max-age=2' };
   }
+  if (ext === 'mpd') return { type: TYPES.mpd, body: Buffer.from(dashManifest(playbackId)), cache: 'public, max-age=2' };
   const size = ext === 'm4s' || ext === 'ts' ? SEGMENT_BYTES : ext === 'mp4' ? 1024 : 4096;
   return { type: TYPES[ext] ?? 'application/octet-stream', body: bytes(pathname, size), cache: 'public, max-age=31536000, immutable' };
 }
