@@ -24,9 +24,10 @@ if (values.help) {
 // Same values as DEV_DEFAULTS in src/config.ts (the demo page pre-fills only these).
 const DEV = { ADMIN_TOKEN_ID: 'dev', ADMIN_TOKEN_SECRET: 'signet-dev-secret', GRANT_SECRET: 'signet-dev-grant-secret-not-for-production' };
 
-// hls.js for the demo page, from the pinned npm package (served only in DEV_MODE).
+// hls.js and dash.js for the demo page, from the pinned npm package (served only in DEV_MODE).
 mkdirSync(join(root, 'demo/site/player'), { recursive: true });
 copyFileSync(join(root, 'node_modules/hls.js/dist/hls.min.js'), join(root, 'demo/site/player/hls.min.js'));
+copyFileSync(join(root, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'), join(root, 'demo/site/player/dash.all.min.js'));
 
 const useDevVars = existsSync(join(root, '.dev.vars'));
 const vars = { DEV_MODE: 'true', ...(useDevVars ? {} : DEV) };

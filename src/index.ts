@@ -35,9 +35,9 @@ app.get('/', (c, next) => {
     }),
   );
 });
-app.get('/demo/hls.min.js', (c, next) => {
+app.get('/demo/:player{(hls\\.min|dash\\.all\\.min)\\.js}', (c, next) => {
   if (!configFor(c.env).devMode || !c.env.ASSETS) return next();
-  return c.env.ASSETS.fetch('https://assets.invalid/player/hls.min.js');
+  return c.env.ASSETS.fetch(`https://assets.invalid/player/${c.req.param('player')}`);
 });
 
 app.all('*', async (c) => {

@@ -47,6 +47,7 @@ export function demoPage(options: { adminId: string; adminSecret: string; playba
   <h2>2 · Sign a playback token (in this browser, with the private key)</h2>
   <label>Playback ID <input id="playbackId" size="12"></label>
   <label>Expires in <input id="ttl" type="number" value="600" min="1" size="6"> s</label>
+  <label>Format <select id="format"><option value="hls">HLS (hls.js)</option><option value="dash">DASH (dash.js)</option></select></label>
   <label>Dialect <select id="dialect"><option value="fastpix">FastPix (aud media:P)</option><option value="mux">Mux (sub P, aud v)</option></select></label><br>
   <button id="play" disabled>Sign &amp; play</button>
   <button id="tampered" class="secondary" disabled>Play a tampered URL</button>
@@ -56,7 +57,7 @@ export function demoPage(options: { adminId: string; adminSecret: string; playba
 </section>
 
 <section>
-  <h2>3 · Player (hls.js)</h2>
+  <h2>3 · Player</h2>
   <video id="video" controls muted playsinline></video>
   <p>Verdict: <span id="verdict" class="verdict">—</span></p>
 </section>
@@ -67,12 +68,14 @@ export function demoPage(options: { adminId: string; adminSecret: string; playba
 </section>
 
 <script src="/demo/hls.min.js"></script>
+<script src="/demo/dash.all.min.js"></script>
 <script type="module">
 const prefill = ${prefill};
 const $ = (id) => document.getElementById(id);
 $('adminId').value = prefill.adminId; $('adminSecret').value = prefill.adminSecret; $('playbackId').value = prefill.playbackId;
 let key = null; // { id, algorithm, privateKey (base64 PKCS#8 PEM, held only in this page) }
 let hls = null;
+let dash = null;
 
 function log(line) { $('log').textContent = new Date().toISOString().slice(11, 19) + '  ' + line + '\\n' + $('log').textContent; }
 function verdict(text, ok) { const v = $('verdict'); v.textContent = text; v.className = 'verdict ' + (ok ? 'ok' : 'bad'); }
@@ -124,8 +127,20 @@ async function explainRefusal(url) {
 async function play(url) {
   $('url').textContent = location.origin + url;
   verdict('loading…', true);
-  if (hls) hls.destroy();
+  if (hls) { hls.destroy(); hls = null; }
+  if (dash) { dash.reset(); dash = null; }
   const video = $('video');
+  video.ontimeupdate = () => { if (video.currentTime > 0.5) verdict('playing — every request authorized', true); };
+  if (url.includes('.mpd')) {
+    dash = dashjs.MediaPlayer().create();
+    dash.on('error', async (event) => {
+      log('player error: ' + JSON.stringify(event.error && (event.error.message || event.error.code)));
+      verdict('refused: ' + await explainRefusal(url), false);
+    });
+    dash.on('fragmentLoadingCompleted', (event) => log('segment ' + (event.request && event.request.url ? new URL(event.request.url).pathname : '') + ' ✓ (carried a grant)'));
+    dash.initialize(video, url, true);
+    return;
+  }
   hls = new Hls({ maxBufferLength: 10 });
   hls.on(Hls.Events.ERROR, async (_event, data) => {
     if (!data.fatal) return;
@@ -137,7 +152,6 @@ async function play(url) {
   hls.on(Hls.Events.FRAG_LOADED, (_event, data) => log('segment ' + data.frag.relurl + ' ✓ (carried a grant)'));
   hls.loadSource(url);
   hls.attachMedia(video);
-  video.ontimeupdate = () => { if (video.currentTime > 0.5) verdict('playing — every request authorized', true); };
   video.play().catch(() => {});
 }
 
@@ -153,7 +167,7 @@ $('delete').onclick = async () => {
   try { await admin('DELETE', '/v1/iam/signing-keys/' + key.id); log('deleted; tokens signed with it now fail with key_unknown'); $('keyNote').textContent = '— deleted (the page still holds the private key: try to play)'; $('rotate').disabled = $('delete').disabled = true; }
   catch (error) { log(String(error)); }
 };
-const base = () => '/' + $('playbackId').value + '.m3u8';
+const base = () => '/' + $('playbackId').value + ($('format').value === 'dash' ? '.mpd' : '.m3u8');
 $('play').onclick = async () => play(base() + '?token=' + await signToken(Number($('ttl').value)));
 $('tampered').onclick = async () => { const t = await signToken(Number($('ttl').value)); play(base() + '?token=' + t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA')); };
 $('expired').onclick = async () => play(base() + '?token=' + await signToken(-3600));

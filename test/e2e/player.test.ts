@@ -70,7 +70,7 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.on('response', (response) => {
       const url = new URL(response.url());
-      if (/\.(m3u8|m4s|mp4)$/.test(url.pathname)) media.push({ url: response.url(), status: response.status() });
+      if (/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) media.push({ url: response.url(), status: response.status() });
     });
     await page.goto(`${base}/`);
   }, 60_000);
@@ -109,6 +109,21 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
       expect(new URL(request.url).searchParams.get('token'), request.url).toBeNull();
     }
     for (const request of media) expect([200, 206]).toContain(request.status);
+  }, 60_000);
+
+  it('plays the same stream as DASH with dash.js, every segment request carrying a grant', async () => {
+    await page.selectOption('#format', 'dash');
+    media.length = 0;
+    await page.click('#play');
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 3, undefined, { timeout: 30_000 });
+    const manifest = media.filter((r) => new URL(r.url).pathname === '/demo.mpd');
+    const segments = media.filter((r) => new URL(r.url).pathname.startsWith('/demo/dash/'));
+    expect(manifest.length).toBeGreaterThanOrEqual(1);
+    expect(segments.length).toBeGreaterThanOrEqual(4); // init + media, audio and video
+    for (const request of manifest) expect(new URL(request.url).searchParams.get('token')).toBeTruthy();
+    for (const request of segments) expect(new URL(request.url).searchParams.get('grant'), request.url).toBeTruthy();
+    for (const request of media) expect([200, 206]).toContain(request.status);
+    await page.selectOption('#format', 'hls');
   }, 60_000);
 
   it.each([
