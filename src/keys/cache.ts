@@ -2,7 +2,7 @@
  * The isolate key cache (SPEC §6): imported verify-only CryptoKeys by kid.
  *
  * - Warm path: a hit costs a Map lookup, zero KV reads, zero imports.
- * - A miss reads KV once per kid, shared by every concurrent request of the isolate (single-flight).
+ * - A miss reads KV once per kid per request; the next requests of the isolate hit the cache.
  * - Unknown kids are negatively cached for LIMITS.negativeCacheSeconds (anti-DoS: a flood of random
  *   kids costs at most one KV read per kid per interval), in a bounded map.
  * - KV failure: a key already loaded keeps verifying (stale-if-error, bounded); otherwise the
@@ -33,7 +33,6 @@ const STALE_IF_ERROR_MS = 5 * 60_000;
 export class KeyCache {
   private readonly known = new Map<string, Entry>();
   private readonly unknown = new Map<string, number>(); // kid → negative entry expiry (ms)
-  private readonly loading = new Map<string, Promise<VerificationKey | null>>();
   /** KV reads made by this cache; exposed for tests and benchmarks that prove the warm path. */
   kvReads = 0;
 
@@ -54,13 +53,12 @@ export class KeyCache {
       if (negativeUntil > nowMs) return null;
       this.unknown.delete(kid);
     }
-    let pending = this.loading.get(kid);
-    if (!pending) {
-      pending = this.load(store, kid, nowMs).finally(() => this.loading.delete(kid));
-      this.loading.set(kid, pending);
-    }
+    // No promise is shared across requests: workerd ties I/O to the request that started it, and a
+    // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
+    // single-flight within a request (each request looks a kid up once); the cache makes the
+    // next requests free.
     try {
-      return await pending;
+      return await this.load(store, kid, nowMs);
     } catch (error) {
       if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
         return entry.value;

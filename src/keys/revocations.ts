@@ -175,7 +175,7 @@ export async function deleteRevocation(store: KVNamespace, id: string): Promise<
 /**
  * The isolate's view of the revocation list (same discipline as KeyCache, SPEC §6):
  * - warm: zero KV operations; one KV list (set of pages) per `ttlSeconds` per isolate;
- * - single-flight: concurrent requests share one reload;
+ * - a reload happens in the request that needs it (no promise shared across requests);
  * - KV failure: the previous snapshot serves while younger than ttl + 5 min, then StoreUnavailable
  *   propagates and the gate answers 503 keys_unavailable (fail closed: an unknown revocation list
  *   never lets a token through).
@@ -183,31 +183,22 @@ export async function deleteRevocation(store: KVNamespace, id: string): Promise<
 export class RevocationCache {
   private current: RevocationSnapshot | null = null;
   private invalidated = false;
-  private loading: Promise<RevocationSnapshot> | null = null;
   /** KV list loads made by this cache (tests prove the warm path with it). */
   loads = 0;
 
   async snapshot(store: KVNamespace, nowMs: number, ttlSeconds: number): Promise<RevocationSnapshot> {
     const current = this.current;
     if (current && !this.invalidated && nowMs - current.loadedAtMs < ttlSeconds * 1000) return current;
-    let loading = this.loading;
-    if (!loading) {
+    // No promise is shared across requests: workerd ties I/O to the request that started it, and a
+    // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
+    // single-flight within a request (each request loads the list once); the cache makes the
+    // next requests free.
+    try {
       this.loads++;
       this.invalidated = false;
-      loading = listRevocations(store).then((all) => {
-        const snapshot = buildSnapshot(all, nowMs);
-        this.current = snapshot;
-        return snapshot;
-      });
-      const shared = loading.finally(() => {
-        if (this.loading === shared) this.loading = null;
-      });
-      shared.catch(() => undefined);
-      this.loading = shared;
-      loading = shared;
-    }
-    try {
-      return await loading;
+      const snapshot = buildSnapshot(await listRevocations(store), nowMs);
+      this.current = snapshot;
+      return snapshot;
     } catch (error) {
       if (error instanceof StoreUnavailable && current && nowMs - current.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
         return current;
@@ -225,7 +216,6 @@ export class RevocationCache {
   clear(): void {
     this.current = null;
     this.invalidated = false;
-    this.loading = null;
     this.loads = 0;
   }
 }

@@ -4,7 +4,7 @@
  * - Warm path: a Map lookup, zero KV reads. Most playback IDs have no policy, so "no policy" is
  *   cached too, for the same TTL (a policy PUT elsewhere takes effect within the TTL everywhere,
  *   at once in the isolate that served the PUT via `evict`).
- * - A miss reads KV once per playback ID, shared by concurrent requests (single-flight).
+ * - A miss reads KV once per playback ID per request; the next requests of the isolate hit the cache.
  * - Bounded (anti-DoS: random playback IDs cannot grow memory); the oldest entries go first.
  * - KV failure: an entry loaded within TTL + 5 min keeps answering (stale-if-error, like keys);
  *   otherwise StoreUnavailable propagates and the gate answers 503 (fail closed: a viewer is
@@ -25,7 +25,6 @@ const STALE_IF_ERROR_MS = 5 * 60_000;
 
 export class PolicyCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<PlaybackPolicy | null>>();
   /** Bumped by evict/clear: a load that started before must not store what it read. */
   private generation = 0;
   /** KV reads made by this cache (tests and benchmarks prove the warm path with it). */
@@ -41,17 +40,12 @@ export class PolicyCache {
     const entry = this.entries.get(playbackId);
     const ttlMs = ttlSeconds * 1000;
     if (entry && nowMs - entry.loadedAtMs < ttlMs) return entry.policy;
-    let pending = this.loading.get(playbackId);
-    if (!pending) {
-      pending = this.load(store, playbackId, nowMs);
-      const shared = pending.finally(() => {
-        if (this.loading.get(playbackId) === shared) this.loading.delete(playbackId);
-      });
-      this.loading.set(playbackId, shared);
-      pending = shared;
-    }
+    // No promise is shared across requests: workerd ties I/O to the request that started it, and a
+    // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
+    // single-flight within a request (each request looks a kid up once); the cache makes the
+    // next requests free.
     try {
-      return await pending;
+      return await this.load(store, playbackId, nowMs);
     } catch (error) {
       if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlMs + STALE_IF_ERROR_MS) return entry.policy;
       throw error;
@@ -75,14 +69,12 @@ export class PolicyCache {
   evict(playbackId: string): void {
     this.generation++;
     this.entries.delete(playbackId);
-    this.loading.delete(playbackId);
   }
 
   /** Forget everything (tests). */
   clear(): void {
     this.generation++;
     this.entries.clear();
-    this.loading.clear();
     this.kvReads = 0;
   }
 

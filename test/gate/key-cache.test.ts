@@ -51,7 +51,7 @@ describe('the isolate key cache', () => {
     expect(counting.calls.get + counting.calls.list).toBe(readsAfterFirst);
   });
 
-  it('shares one KV read between concurrent requests for the same uncached key', async () => {
+  it('reads KV at most once per cold concurrent request, and not at all once the key is cached', async () => {
     const key = await createKey('EdDSA');
     const counting = countingKv(env.KEYS);
     const testEnv = { ...env, KEYS: counting.kv };
@@ -59,7 +59,12 @@ describe('the isolate key cache', () => {
     const token = await fastpixToken(key, p);
     const responses = await Promise.all(Array.from({ length: 10 }, () => gateFetch(testEnv, `/${p}/thumbnail.jpg?token=${token}`)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(counting.calls.get).toBe(2); // one read of key:{kid}, one of policy:{P}, shared by all ten
+    // No promise is shared across requests (workerd cancels a request's I/O with it): each cold
+    // request reads key:{kid} and policy:{P} at most once.
+    expect(counting.calls.get).toBeLessThanOrEqual(20);
+    const afterBurst = counting.calls.get;
+    await Promise.all(Array.from({ length: 10 }, () => gateFetch(testEnv, `/${p}/thumbnail.jpg?token=${token}`)));
+    expect(counting.calls.get).toBe(afterBurst);
   });
 
   it('negatively caches unknown kids: a flood costs one KV read per distinct kid', async () => {
