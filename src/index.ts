@@ -52,7 +52,7 @@ app.all('*', async (c) => {
   return gate(c.req.raw, c.env, c.executionCtx as ExecutionContext);
 });
 
-app.onError((error) => {
+function renderError(error: unknown): Response {
   if (error instanceof Refusal) return errorResponse(error.reason, error.description, { fields: error.fields });
   if (error instanceof ConfigError) {
     return errorResponse('config_invalid', `Configuration variable ${error.variable} is invalid: ${error.problem}.`);
@@ -63,6 +63,29 @@ app.onError((error) => {
   }
   console.error(JSON.stringify({ event: 'internal_error', error: error instanceof Error ? error.name : 'unknown' }));
   return errorResponse('internal_error', 'Something went wrong on our side; nothing was changed.');
-});
+}
 
-export default app satisfies ExportedHandler<Env>;
+app.onError(renderError);
+
+/** Paths of the admin face and the demo; everything else is the gate's. */
+function isGatePath(pathname: string): boolean {
+  return !(isAdminPath(pathname) || pathname === '/' || pathname.startsWith('/demo/'));
+}
+
+export default {
+  /**
+   * Playback traffic goes straight to the gate (it is nearly all the traffic, and needs none of
+   * the admin router); the admin face and the demo go through Hono.
+   */
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const pathname = request.url.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/[?#].*$/s, '');
+    if (!isGatePath(pathname)) return app.fetch(request, env, ctx);
+    try {
+      configFor(env);
+      if (env.JWKS_URLS) remoteJwksFor(env);
+    } catch (error) {
+      return renderError(error);
+    }
+    return gate(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
