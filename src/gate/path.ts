@@ -41,6 +41,14 @@ export function parsePlaybackPath(pathname: string): PathResult {
   const segments = pathname.slice(1).split('/');
   if (segments.some((segment) => segment === '.' || segment === '..')) return { ok: false, description: 'The path contains a dot segment.' };
   if (/%(?![0-9A-Fa-f]{2})/.test(pathname)) return { ok: false, description: 'The path contains a broken percent-escape.' };
+  // Overlong or otherwise invalid UTF-8 escapes (%c0%ae is "." to a lax decoder): refused.
+  if (pathname.includes('%')) {
+    try {
+      decodeURIComponent(pathname);
+    } catch {
+      return { ok: false, description: 'The path contains percent-escapes that are not valid UTF-8.' };
+    }
+  }
 
   const first = segments[0]!;
   if (segments.length === 1) {
