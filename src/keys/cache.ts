@@ -25,10 +25,18 @@ export interface VerificationKey {
 interface Entry {
   value: VerificationKey;
   loadedAtMs: number;
+  /** Set while one request refreshes this entry; the others keep using it meanwhile. */
+  refreshingSinceMs?: number;
 }
 
 /** How long past its TTL a loaded key may still verify while KV is failing. */
 const STALE_IF_ERROR_MS = 5 * 60_000;
+/**
+ * While one request refreshes an expired entry, the others use the entry for at most this long
+ * (refresh-ahead without sharing a promise across requests): one KV read per kid per TTL per
+ * isolate under load, not one per in-flight request.
+ */
+export const REFRESH_WINDOW_MS = 5_000;
 
 export class KeyCache {
   private readonly known = new Map<string, Entry>();
@@ -56,10 +64,15 @@ export class KeyCache {
     // No promise is shared across requests: workerd ties I/O to the request that started it, and a
     // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
     // single-flight within a request (each request looks a kid up once); the cache makes the
-    // next requests free.
+    // next requests free, and an entry being refreshed by one request serves the others.
+    if (entry) {
+      if (entry.refreshingSinceMs !== undefined && nowMs - entry.refreshingSinceMs < REFRESH_WINDOW_MS) return entry.value;
+      entry.refreshingSinceMs = nowMs;
+    }
     try {
       return await this.load(store, kid, nowMs);
     } catch (error) {
+      if (entry) entry.refreshingSinceMs = undefined;
       if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
         return entry.value;
       }

@@ -183,6 +183,8 @@ export async function deleteRevocation(store: KVNamespace, id: string): Promise<
 export class RevocationCache {
   private current: RevocationSnapshot | null = null;
   private invalidated = false;
+  /** Set while one request reloads; the others keep the current snapshot meanwhile (≤ 5 s). */
+  private refreshingSinceMs: number | undefined;
   /** KV list loads made by this cache (tests prove the warm path with it). */
   loads = 0;
 
@@ -193,13 +195,17 @@ export class RevocationCache {
     // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
     // single-flight within a request (each request loads the list once); the cache makes the
     // next requests free.
+    if (current && !this.invalidated && this.refreshingSinceMs !== undefined && nowMs - this.refreshingSinceMs < 5_000) return current;
+    this.refreshingSinceMs = nowMs;
     try {
       this.loads++;
       this.invalidated = false;
       const snapshot = buildSnapshot(await listRevocations(store), nowMs);
       this.current = snapshot;
+      this.refreshingSinceMs = undefined;
       return snapshot;
     } catch (error) {
+      this.refreshingSinceMs = undefined;
       if (error instanceof StoreUnavailable && current && nowMs - current.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
         return current;
       }

@@ -19,9 +19,13 @@ interface Entry {
   /** null: the playback ID has no policy. */
   policy: PlaybackPolicy | null;
   loadedAtMs: number;
+  /** Set while one request refreshes this entry; the others keep using it meanwhile. */
+  refreshingSinceMs?: number;
 }
 
 const STALE_IF_ERROR_MS = 5 * 60_000;
+/** As in the key cache: while one request refreshes an entry, the others use it for at most this long. */
+const REFRESH_WINDOW_MS = 5_000;
 
 export class PolicyCache {
   private readonly entries = new Map<string, Entry>();
@@ -44,9 +48,14 @@ export class PolicyCache {
     // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
     // single-flight within a request (each request looks a kid up once); the cache makes the
     // next requests free.
+    if (entry) {
+      if (entry.refreshingSinceMs !== undefined && nowMs - entry.refreshingSinceMs < REFRESH_WINDOW_MS) return entry.policy;
+      entry.refreshingSinceMs = nowMs;
+    }
     try {
       return await this.load(store, playbackId, nowMs);
     } catch (error) {
+      if (entry) entry.refreshingSinceMs = undefined;
       if (error instanceof StoreUnavailable && entry && nowMs - entry.loadedAtMs < ttlMs + STALE_IF_ERROR_MS) return entry.policy;
       throw error;
     }
