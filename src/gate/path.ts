@@ -27,6 +27,9 @@ const FORBIDDEN_ENCODED = /%(2f|5c|2e|25|00|0[1-9a-f]|1[0-9a-f]|7f)/i;
 // backslashes, non-ASCII) is refused.
 const ALLOWED = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
 
+/** Empty, or only dots and spaces. */
+const DOT_LIKE = /^[. ]*$/;
+
 const CHILD_CLASS: Array<[RegExp, PathKind, ResourceClass]> = [
   [/^thumbnail\.(jpg|png|webp)$/, 'thumbnail', 't'],
   [/^animated\.(gif|webp)$/, 'gif', 'g'],
@@ -48,6 +51,13 @@ export function parsePlaybackPath(pathname: string): PathResult {
     } catch {
       return { ok: false, description: 'The path contains percent-escapes that are not valid UTF-8.' };
     }
+  }
+
+  // Threat: origins that resolve more than RFC 3986 dot segments. Tomcat and Jetty drop ";params"
+  // from a segment ("..;" is ".."); Windows servers drop trailing dots and spaces ("...", ".. " are
+  // ".."). A segment that is only dots and spaces once decoded and stripped of its parameters is refused.
+  if (segments.some((segment) => DOT_LIKE.test(decodeURIComponent(segment).split(';')[0]!))) {
+    return { ok: false, description: 'The path contains a segment that an origin could read as a dot segment.' };
   }
 
   const first = segments[0]!;

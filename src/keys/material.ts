@@ -62,6 +62,10 @@ export function validatePublicJwk(algorithm: Algorithm, jwk: Record<string, unkn
   if (shape.crv && jwk.crv !== shape.crv) throw new KeyImportError('algorithm', `a ${algorithm} key must have crv "${shape.crv}", got ${JSON.stringify(jwk.crv)}`);
   if (jwk.alg !== undefined && jwk.alg !== algorithm) throw new KeyImportError('algorithm', `the key says alg ${JSON.stringify(jwk.alg)} but algorithm is ${algorithm}`);
   if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeyImportError('publicKey', `the key's "use" must be "sig"`);
+  // RFC 7517 §4.3: a key whose key_ops do not include "verify" (an encryption key, say) is not a verification key.
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    throw new KeyImportError('publicKey', `the key's "key_ops" must include "verify"`);
+  }
   for (const member of shape.members) {
     const value = jwk[member];
     if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) throw new KeyImportError('publicKey', `member "${member}" must be a base64url string`);

@@ -23,25 +23,88 @@ const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
 const KID = /^[\x21-\x7e]{1,256}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+type FromBase64 = (text: string, options: { alphabet: 'base64url'; lastChunkHandling: 'strict' }) => Uint8Array;
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+
+/**
+ * Decodes unpadded base64url, refusing non-canonical encodings (set padding bits): one token,
+ * one byte string. Uses the engine's Uint8Array.fromBase64 (strict) where present — several
+ * times faster than atob on the hot path — and an equivalent check otherwise.
+ */
 export function base64UrlDecode(segment: string): Uint8Array {
-  // The caller has checked the alphabet; a length of 1 mod 4 is impossible in valid base64url.
+  // A length of 1 mod 4 is impossible in valid base64url.
   if (segment.length % 4 === 1) throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
-  const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
-  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+  const padded = segment + '='.repeat((4 - (segment.length % 4)) % 4);
+  if (fromBase64) {
+    try {
+      return fromBase64.call(Uint8Array, padded, { alphabet: 'base64url', lastChunkHandling: 'strict' });
+    } catch {
+      throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
+    }
+  }
+  const binary = atob(padded.replace(/-/g, '+').replace(/_/g, '/'));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const canonical = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_');
+  if (canonical !== padded) throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
   return bytes;
+}
+
+/**
+ * Whether a JSON text (already known to parse) repeats a member name within one object.
+ *
+ * Threat: parser differentials. JSON.parse keeps the last of `{"aud":"media:A","aud":"media:B"}`,
+ * other JWT libraries (and the customer's own checks) may keep the first, so one signed token
+ * would mean two things. RFC 7515 §5.2 and RFC 7519 §4 let a verifier refuse duplicate names;
+ * signet does, for the header and the payload. Names are compared after unescaping ("\u0061ud" is "aud").
+ */
+export function hasDuplicateMember(json: string): boolean {
+  const objects: Array<Set<string> | null> = []; // one entry per open container; null for arrays
+  let expectName = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      if (expectName) {
+        const raw = json.slice(i + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const names = objects[objects.length - 1]!;
+        if (names.has(name)) return true;
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */) {
+      objects.push(new Set());
+      expectName = true;
+    } else if (c === 0x5b /* [ */) {
+      objects.push(null);
+      expectName = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      objects.pop();
+      expectName = false;
+    } else if (c === 0x2c /* , */) {
+      expectName = objects[objects.length - 1] != null;
+    }
+  }
+  return false;
 }
 
 function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(utf8.decode(base64UrlDecode(segment)));
+    text = utf8.decode(base64UrlDecode(segment));
+    value = JSON.parse(text);
   } catch {
     throw new TokenRefusal('token_malformed', `The token ${part} is not base64url-encoded JSON.`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TokenRefusal('token_malformed', `The token ${part} is not a JSON object.`);
+  }
+  if (hasDuplicateMember(text)) {
+    throw new TokenRefusal('token_malformed', `The token ${part} repeats a member name; its meaning would depend on the parser.`);
   }
   return value as Record<string, unknown>;
 }

@@ -12,7 +12,7 @@
 import { WEBCRYPTO, type Algorithm } from '../keys/algorithms';
 import { checkAssetBinding, type ResourceClass } from './binding';
 import { checkClaims, type ClaimPolicy } from './claims';
-import { parseToken } from './jws';
+import { parseToken, type ParsedJws } from './jws';
 import { TokenRefusal } from './refusal';
 
 /** What the token layer needs of a key; the gate's key cache provides it. */
@@ -44,16 +44,26 @@ export async function verifySignedToken(token: string, lookup: KeyLookup, policy
   const parsed = parseToken(token);
   const key = await lookup(parsed.kid);
   if (!key) throw new TokenRefusal('key_unknown', 'No signing key with the token\'s "kid" exists (deleted, never created, or from another deployment).');
+  await verifyJwsSignature(parsed, key, nowMs);
+  const exp = checkClaims(parsed.payload, policy, nowMs / 1000);
+  return { kid: parsed.kid, alg: parsed.alg, exp, payload: parsed.payload };
+}
+
+/**
+ * The signature layer of the gate, payload-agnostic: the key is still valid, the token's `alg` is
+ * the key's own algorithm, and the signature verifies over the segments as sent. verifySignedToken
+ * calls it after the key lookup; the Wycheproof JWS vectors (test/security) call it directly, so
+ * they exercise exactly the gate's crypto path.
+ */
+export async function verifyJwsSignature(jws: Pick<ParsedJws, 'alg' | 'signature' | 'signingInput'>, key: TokenKey, nowMs: number): Promise<void> {
   if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) {
     throw new TokenRefusal('key_expired', `The signing key expired at ${new Date(key.expiresAtMs).toISOString()}.`);
   }
   // RFC 8725 §3.1: the key decides the algorithm; a token claiming another one is refused before crypto.
-  if (parsed.alg !== key.algorithm) {
-    throw new TokenRefusal('algorithm_not_allowed', `The token says ${parsed.alg} but its key is ${key.algorithm}.`);
+  if (jws.alg !== key.algorithm) {
+    throw new TokenRefusal('algorithm_not_allowed', `The token says ${jws.alg} but its key is ${key.algorithm}.`);
   }
-  await verifySignature(parsed.alg, key.key, parsed.signature, parsed.signingInput);
-  const exp = checkClaims(parsed.payload, policy, nowMs / 1000);
-  return { kid: parsed.kid, alg: parsed.alg, exp, payload: parsed.payload };
+  await verifySignature(jws.alg, key.key, jws.signature, jws.signingInput);
 }
 
 /** RFC 7518 §3.4 / RFC 8037 §3.1: ES256 and EdDSA signatures are exactly 64 raw bytes (no DER). */
