@@ -33,7 +33,7 @@ const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBa
  */
 export function base64UrlDecode(segment: string): Uint8Array {
   // A length of 1 mod 4 is impossible in valid base64url.
-  if (segment.length % 4 === 1) throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
+  if (segment.length % 4 === 1 || segment.includes('=')) throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
   const padded = segment + '='.repeat((4 - (segment.length % 4)) % 4);
   if (fromBase64) {
     try {
