@@ -29,6 +29,8 @@ export const LIMITS = {
   maxPlaylistBytes: 4 * 1024 * 1024,
   /** Grants never outlive this, even when the token does. */
   maxGrantLifetimeSeconds: 24 * 3_600,
+  /** KV reads slower than this fail closed (503) rather than hold a playback request open. */
+  kvReadTimeoutMs: 2_000,
   /** Names and ids. */
   maxKeyNameLength: 200,
   minGrantSecretBytes: 32,

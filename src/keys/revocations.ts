@@ -10,7 +10,7 @@
  * reads when warm. Propagation bound: an isolate sees a new revocation within `ttlSeconds` + KV
  * list propagation (about 60 s), and at once in the isolate that wrote it (`invalidate()`).
  */
-import { StoreUnavailable } from './store';
+import { kv, StoreUnavailable } from './store';
 
 export type RevocationSelector =
   | { kind: 'jti'; jti: string }
@@ -110,14 +110,6 @@ export function findRevocation(snapshot: RevocationSnapshot, token: RevocableTok
   const cutoff = snapshot.byPlaybackId.get(token.playbackId);
   if (cutoff && (typeof token.iat !== 'number' || !Number.isFinite(token.iat) || token.iat < cutoff.before)) return cutoff;
   return null;
-}
-
-async function kv<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw new StoreUnavailable(operation, error);
-  }
 }
 
 /** The KV `expiration` (epoch seconds) of a revocation: when it can no longer matter. */

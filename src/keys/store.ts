@@ -6,6 +6,7 @@
  * Every KV failure surfaces as `StoreUnavailable`, which callers turn into 503s: a failing KV
  * never looks like "no such key" (fail closed).
  */
+import { LIMITS } from '../config';
 import { KEY_PREFIX, kvKeyOf, summaryOf, type SigningKeyRecord, type SigningKeySummary } from './record';
 
 export class StoreUnavailable extends Error {
@@ -15,11 +16,27 @@ export class StoreUnavailable extends Error {
   }
 }
 
-async function kv<T>(operation: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Runs one KV operation; any failure becomes StoreUnavailable. Reads (operations named get… or
+ * list…) are bounded by LIMITS.kvReadTimeoutMs: a read that never settles fails closed instead of
+ * holding a playback request open. Writes are not cut short: a write that lands after we answered
+ * would leave a key nobody was handed.
+ */
+export async function kv<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  const bounded = operation.startsWith('get') || operation.startsWith('list');
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await run();
+    if (!bounded) return await run();
+    return await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`KV ${operation} timed out after ${LIMITS.kvReadTimeoutMs} ms`)), LIMITS.kvReadTimeoutMs);
+      }),
+    ]);
   } catch (error) {
     throw new StoreUnavailable(operation, error);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -4,7 +4,7 @@
  * StoreUnavailable (fail closed: a broken policy never reads as "no policy").
  */
 import { z } from '@hono/zod-openapi';
-import { StoreUnavailable } from '../keys/store';
+import { kv, StoreUnavailable } from '../keys/store';
 import { PlaybackPolicy } from './schema';
 
 export const POLICY_PREFIX = 'policy:';
@@ -17,14 +17,6 @@ export interface StoredPlaybackPolicy {
 }
 
 const StoredEntry = z.strictObject({ policy: PlaybackPolicy, updatedAt: z.string() });
-
-async function kv<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw new StoreUnavailable(operation, error);
-  }
-}
 
 export async function getPolicy(store: KVNamespace, playbackId: string): Promise<StoredPlaybackPolicy | null> {
   const text = await kv('get policy', () => store.get(policyKvKey(playbackId)));

@@ -23,7 +23,11 @@ const hostileValue = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 300 }),
   fc.double(),
   fc.integer(),
-  fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 0, -1, true, false, null),
+  fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 0, -0, -1, 1.5, 2_592_001, true, false, null),
+  fc.constantFrom('RS256', 'ES256', 'EdDSA', 'rs256', 'none', 'HS256', 'PS256', 'ES512', ''),
+  fc.constantFrom('2026-13-45T00:00:00Z', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '1970-01-01T00:00:00Z', '2099-01-01T00:00:00+14:00', 'tomorrow', '1e308'),
+  fc.constantFrom('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', 'x'.repeat(20_000)),
+  fc.constantFrom({ kty: 'oct', k: 'AAAA' }, { kty: 'RSA', n: 'AQAB', e: 'AQAB' }, { kty: 'EC', crv: 'P-256', x: 'A', y: 'A', d: 'A' }, { __proto__: null }),
   fc.array(fc.string(), { maxLength: 5 }),
   fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 }), { maxKeys: 4 }),
 );
@@ -39,6 +43,8 @@ const hostileBody = fc.oneof(
 
 function assertEnvelope(status: number, body: unknown) {
   expect(status).toBeLessThan(500);
+  expect(body).toHaveProperty('success', status < 400);
+  if (status < 400) expect(body).toHaveProperty('data');
   if (status >= 400) {
     const error = (body as { success: boolean; error: { code: number; reason: string; message: string; description: string } });
     expect(error.success).toBe(false);
@@ -74,5 +80,20 @@ describe('admin input fuzz', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('leaves no half-written key: every stored key is a complete record whose listing metadata agrees', async () => {
+    const names = (await env.KEYS.list({ prefix: 'key:' })).keys;
+    expect(names.length).toBeGreaterThan(0);
+    for (const { name, metadata } of names) {
+      const record = JSON.parse((await env.KEYS.get(name))!) as Record<string, unknown>;
+      expect(record.id).toBe(name.slice('key:'.length));
+      expect(['RS256', 'ES256', 'EdDSA']).toContain(record.algorithm);
+      expect(record.publicJwk).toBeTypeOf('object');
+      expect(Object.keys(record.publicJwk as object)).not.toContain('d');
+      expect(Number.isNaN(Date.parse(record.createdAt as string))).toBe(false);
+      expect(metadata).toMatchObject({ algorithm: record.algorithm, createdAt: record.createdAt });
+      expect(JSON.stringify(record)).not.toMatch(/PRIVATE KEY|__proto__|constructor/);
+    }
   });
 });

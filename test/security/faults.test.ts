@@ -6,11 +6,15 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
-import { adminAuth, createKey, fastpixToken, play, playbackId, refusal } from '../support/helpers';
+import { adminAuth, createKey, fastpixToken, originSaw, play, playbackId, refusal } from '../support/helpers';
 
 type Operation = 'get' | 'put' | 'list' | 'delete';
 
-function faultyKv(inner: KVNamespace, fail: (operation: Operation, call: number) => boolean) {
+/**
+ * env.KEYS wrapped: the chosen operations throw (an Error whose text looks like a stack frame, so a
+ * leak is visible) or, with `mode: 'hang'`, never settle.
+ */
+function faultyKv(inner: KVNamespace, fail: (operation: Operation, call: number) => boolean, mode: 'throw' | 'hang' = 'throw') {
   const calls: Record<Operation, number> = { get: 0, put: 0, list: 0, delete: 0 };
   return new Proxy(inner, {
     get(target, property) {
@@ -18,13 +22,34 @@ function faultyKv(inner: KVNamespace, fail: (operation: Operation, call: number)
       if (property === 'get' || property === 'put' || property === 'list' || property === 'delete') {
         return (...args: unknown[]) => {
           calls[property] += 1;
-          if (fail(property, calls[property])) return Promise.reject(new Error(`KV ${property} failed (injected) at /internal/stack.js:1`));
+          if (fail(property, calls[property])) {
+            if (mode === 'hang') return new Promise(() => {});
+            return Promise.reject(new Error(`KV ${property} failed (injected) at /internal/stack.js:1`));
+          }
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+const everyOperation = () => true;
+
+async function gateCall(path: string, overrides: Partial<Record<string, unknown>> = {}) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`https://gate.test${path}`), { ...env, ...overrides } as typeof env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Settles with the response, or with 'timeout' after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  return Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
+}
+
+function assertNoLeak(body: unknown) {
+  expect(JSON.stringify(body)).not.toMatch(/stack|injected|\.js:|Traceback|at \//);
 }
 
 async function call(kv: KVNamespace, method: string, path: string, body?: string) {
@@ -45,6 +70,9 @@ describe('KV failures at the admin API', () => {
     ['create, put failing', 'POST', '/v1/iam/signing-keys', '{"algorithm":"ES256"}', (op: Operation) => op === 'put'],
     ['create, list failing (key limit check)', 'POST', '/v1/iam/signing-keys', '{"algorithm":"ES256"}', (op: Operation) => op === 'list'],
     ['list, list failing', 'GET', '/v1/iam/signing-keys', undefined, (op: Operation) => op === 'list'],
+    ['create, every operation failing', 'POST', '/v1/iam/signing-keys', '{"algorithm":"RS256"}', everyOperation],
+    ['import (bring your own key), put failing', 'POST', '/v1/iam/signing-keys', JSON.stringify({ algorithm: 'EdDSA', publicKey: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } }), (op: Operation) => op === 'put'],
+    ['JWKS, list failing', 'GET', '/.well-known/jwks.json', undefined, (op: Operation) => op === 'list'],
   ])('%s → 503 storage_unavailable, nothing written, no stack trace', async (_name, method, path, body, fail) => {
     const before = await keyIds();
     const response = await call(faultyKv(env.KEYS, fail), method, path, body);
@@ -64,6 +92,25 @@ describe('KV failures at the admin API', () => {
     expect(old.rotatedTo).toBeUndefined();
   });
 
+  it('rotate: when the first put fails, nothing is written and the old key stays active', async () => {
+    const key = await createKey('ES256');
+    const before = await keyIds();
+    const response = await call(faultyKv(env.KEYS, (op) => op === 'put'), 'POST', `/v1/iam/signing-keys/${key.id}/rotate`, '{}');
+    expect(await refusal(response)).toMatchObject({ status: 503, reason: 'storage_unavailable' });
+    expect(await keyIds()).toEqual(before);
+    expect(JSON.parse((await env.KEYS.get(`key:${key.id}`))!).rotatedTo).toBeUndefined();
+  });
+
+  it('rotate: when reading the old key fails → 503, nothing written', async () => {
+    const key = await createKey('ES256');
+    const before = await keyIds();
+    const response = await call(faultyKv(env.KEYS, (op) => op === 'get'), 'POST', `/v1/iam/signing-keys/${key.id}/rotate`, '{}');
+    const answer = await refusal(response);
+    expect(answer).toMatchObject({ status: 503, reason: 'storage_unavailable' });
+    assertNoLeak(answer.body);
+    expect(await keyIds()).toEqual(before);
+  });
+
   it('delete, delete failing → 503 and the key still verifies', async () => {
     const key = await createKey('ES256');
     const response = await call(faultyKv(env.KEYS, (op) => op === 'delete'), 'DELETE', `/v1/iam/signing-keys/${key.id}`);
@@ -73,7 +120,80 @@ describe('KV failures at the admin API', () => {
   });
 });
 
+describe('KV failures at the gate', () => {
+  it('keeps serving a key already cached when every KV operation fails (warm, then fail)', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const warm = await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`);
+    expect(warm.status).toBe(200);
+    const grant = /grant=([A-Za-z0-9_.-]+)/.exec(await warm.text())![1]!;
+    const broken = faultyKv(env.KEYS, everyOperation);
+    const again = await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, { KEYS: broken });
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+    const segment = await gateCall(`/${p}/v0/seg0.m4s?grant=${grant}`, { KEYS: broken });
+    expect(segment.status).toBe(200);
+    await segment.body?.cancel();
+  });
+
+  it.each<[string, 'throw' | 'hang']>([['throws', 'throw']])('fails closed with 503 keys_unavailable when the key is not cached and KV get %s', async (_name, mode) => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const response = await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, { KEYS: faultyKv(env.KEYS, (op) => op === 'get', mode) });
+    const answer = await refusal(response);
+    expect(answer).toMatchObject({ status: 503, reason: 'keys_unavailable' });
+    assertNoLeak(answer.body);
+    expect(await originSaw(p)).toEqual([]);
+  });
+
+  it('a grant whose key is not cached fails closed too (503, origin untouched)', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const warm = await play(`/${p}.m3u8?token=${await fastpixToken(key, p)}`);
+    const grant = /grant=([A-Za-z0-9_.-]+)/.exec(await warm.text())![1]!;
+    // another isolate's view: same grant, key not cached there — simulated by a kid-level eviction
+    const { keyCache } = await import('../../src/keys/cache');
+    keyCache.evict(key.id);
+    const response = await gateCall(`/${p}/v0/seg1.m4s?grant=${grant}`, { KEYS: faultyKv(env.KEYS, everyOperation) });
+    expect(await refusal(response)).toMatchObject({ status: 503, reason: 'keys_unavailable' });
+    expect((await originSaw(p)).filter((seen) => seen.url.includes('seg1'))).toEqual([]);
+  });
+
+  // KV reads are bounded (LIMITS.kvReadTimeoutMs): a get that never settles fails closed.
+  it('answers 503 keys_unavailable within 4 s when a KV get hangs (key not cached)', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const response = await within(gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, { KEYS: faultyKv(env.KEYS, (op) => op === 'get', 'hang') }), 4_000);
+    expect(response).not.toBe('timeout');
+    expect(await refusal(response as Response)).toMatchObject({ status: 503, reason: 'keys_unavailable' });
+  });
+});
+
 describe('a misbehaving origin', () => {
+  it.each<[string, string, (p: string) => string, Record<string, string>, number, string]>([
+    ['refusing connections', 'p', (p) => `/${p}/v0/seg0.m4s`, { ORIGIN_URL: 'http://127.0.0.1:1' }, 502, 'origin_error'],
+    ['resetting the connection', 'fault-reset', (p) => `/${p}/v0/seg0.m4s`, {}, 502, 'origin_error'],
+    ['resetting the connection on a playlist', 'fault-reset', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
+    ['hanging past ORIGIN_TIMEOUT_MS', 'fault-hang', (p) => `/${p}/v0/seg0.m4s`, { ORIGIN_TIMEOUT_MS: '300' }, 504, 'origin_timeout'],
+    ['hanging on a playlist', 'fault-hang', (p) => `/${p}.m3u8`, { ORIGIN_TIMEOUT_MS: '300' }, 504, 'origin_timeout'],
+    ['answering 500 with a stack trace', 'fault-500', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
+    ['answering 503 with no body', 'fault-503', (p) => `/${p}/v0/seg0.m4s`, {}, 502, 'origin_error'],
+    ['sending a 50 MB child playlist', 'fault-huge', (p) => `/${p}/v0/index.m3u8`, {}, 502, 'origin_error'],
+    ['sending HTML as the multivariant playlist', 'fault-invalid', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
+    ['sending HTML as a child playlist', 'fault-invalid', (p) => `/${p}/v0/index.m3u8`, {}, 502, 'origin_error'],
+    ['closing mid-body on a playlist', 'fault-midbody', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
+  ])('origin %s → refused with its reason, no stack trace, no 500', async (_name, prefix, path, overrides, status, reason) => {
+    const key = await createKey('ES256');
+    const p = playbackId(prefix);
+    const started = Date.now();
+    const response = await gateCall(`${path(p)}?token=${await fastpixToken(key, p)}`, overrides);
+    const answer = await refusal(response);
+    expect(answer).toMatchObject({ status, reason });
+    assertNoLeak(answer.body);
+    expect(response.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('closing mid-body: headers already sent, the body ends early (never a 200 with a full length of garbage)', async () => {
     const key = await createKey('ES256');
     const p = playbackId('fault-midbody');
