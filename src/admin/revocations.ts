@@ -14,6 +14,7 @@ import { LIMITS, type Env } from '../config';
 import { Refusal } from '../errors';
 import { deleteRevocation, listRevocations, putRevocation, type Revocation, type RevocationSelector } from '../keys/revocations';
 import { parseQuery, readJsonBody, validationFailed, zodIssues } from './body';
+import { pageQueryFields } from './schemas';
 
 type AdminApp = Hono<{ Bindings: Env }>;
 
@@ -73,21 +74,7 @@ export const RevocationView = z
   })
   .openapi('Revocation');
 
-const integerText = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback)
-    .openapi({ type: 'integer', minimum: min, maximum: max, default: fallback } as never);
-
-export const ListRevocationsQuery = z
-  .strictObject({
-    limit: integerText(LIMITS.defaultPageLimit, 1, LIMITS.maxPageLimit),
-    offset: integerText(1, 1, 1_000_000),
-  })
-  .openapi('ListRevocationsQuery');
+export const ListRevocationsQuery = z.strictObject(pageQueryFields).openapi('ListRevocationsQuery');
 
 export const RevocationIdParam = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '0b7e3f0e-5d8c-4a55-9d0e-2f1c4b7a9e31' }),

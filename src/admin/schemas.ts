@@ -56,12 +56,13 @@ const integerText = (fallback: number, min: number, max: number) =>
     .default(fallback)
     .openapi({ type: 'integer', minimum: min, maximum: max, default: fallback } as never);
 
-export const ListSigningKeysQuery = z
-  .strictObject({
-    limit: integerText(LIMITS.defaultPageLimit, 1, LIMITS.maxPageLimit),
-    offset: integerText(1, 1, 1_000_000),
-  })
-  .openapi('ListSigningKeysQuery');
+/** `limit` (1–100) and `offset` (1-based page) of every admin list, FastPix style. */
+export const pageQueryFields = {
+  limit: integerText(LIMITS.defaultPageLimit, 1, LIMITS.maxPageLimit),
+  offset: integerText(1, 1, 1_000_000),
+};
+
+export const ListSigningKeysQuery = z.strictObject(pageQueryFields).openapi('ListSigningKeysQuery');
 
 export const KeyIdParam = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '4f6c1a57-2b0e-4a3e-9f52-8d1f3f6a9c11' }),
