@@ -47,8 +47,25 @@ const workersTest = (name: string, include: string[], exclude: string[], extraBi
   test: { name, include, exclude, testTimeout: 20_000 },
 });
 
+/** Ends the run with one plain "N passed, N failed, N skipped" line that any CI log reader understands. */
+const summaryLine = {
+  onTestRunEnd(testModules: ReadonlyArray<{ children: { allTests(): Iterable<{ result(): { state: string } }> } }>) {
+    const count = { passed: 0, failed: 0, skipped: 0 };
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') count.passed++;
+        else if (state === 'failed') count.failed++;
+        else count.skipped++;
+      }
+    }
+    process.stdout.write(`\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`);
+  },
+};
+
 export default defineConfig({
   test: {
+    reporters: ['default', summaryLine as never],
     // Each gate request logs a decision line: show logs of failing tests only.
     silent: 'passed-only',
     projects: [

@@ -20,6 +20,14 @@ export class OriginFailure extends Error {
 }
 
 /**
+ * When each origin response's time budget runs out (epoch ms): ORIGIN_TIMEOUT_MS counted from the
+ * request to the origin. Streamed media is paced by the player and is not timed; a playlist the
+ * gate buffers for rewriting is (readPlaylist), or an origin that sends headers and then stalls
+ * would hold the gate request open for as long as it keeps the connection (slow loris).
+ */
+const deadlines = new WeakMap<Response, number>();
+
+/**
  * Asks the origin for `path` (already checked to be under /{P}) with `query` (gate parameters
  * already removed). Resolves when the origin's headers arrive; the body then streams untimed.
  * Origin 5xx and network errors become `origin_error`, slowness `origin_timeout`.
@@ -34,6 +42,7 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
     if (value !== null) headers.set(name, value);
   }
   const controller = new AbortController();
+  const deadlineMs = Date.now() + timeoutMs;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response: Response;
   try {
@@ -53,6 +62,7 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
     // Following an origin redirect could leave the origin; the gate does not.
     throw new OriginFailure('origin_error', `The origin answered a redirect (${response.status}).`);
   }
+  deadlines.set(response, deadlineMs);
   return response;
 }
 
@@ -67,10 +77,11 @@ export function mediaHeaders(origin: Response): Headers {
 }
 
 /**
- * Reads a playlist body as text, refusing (origin_error) once it exceeds LIMITS.maxPlaylistBytes:
- * a hostile or broken origin cannot make the gate buffer without bound.
+ * Reads a playlist body as text, refusing (origin_error) once it exceeds LIMITS.maxPlaylistBytes
+ * and (origin_timeout) once the response's time budget from fetchFromOrigin is spent: a hostile or
+ * broken origin can make the gate buffer neither without bound nor forever.
  */
-export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlaylistBytes): Promise<string> {
+export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlaylistBytes, deadlineMs = deadlines.get(origin)): Promise<string> {
   const declared = Number(origin.headers.get('Content-Length') ?? '0');
   if (declared > maxBytes) {
     await origin.body?.cancel();
@@ -81,9 +92,18 @@ export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlayli
   const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   let size = 0;
   let text = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const budgetSpent = new Promise<never>((_, reject) => {
+    if (deadlineMs === undefined) return;
+    timer = setTimeout(() => {
+      reader.cancel().catch(() => {});
+      reject(new OriginFailure('origin_timeout', 'The origin did not send the whole playlist in time.'));
+    }, Math.max(0, deadlineMs - Date.now()));
+  });
+  budgetSpent.catch(() => {}); // raced below; never an unhandled rejection
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), budgetSpent]);
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) {
@@ -95,6 +115,8 @@ export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlayli
   } catch (error) {
     if (error instanceof OriginFailure) throw error;
     throw new OriginFailure('origin_error', 'The origin closed the connection while sending the playlist.');
+  } finally {
+    clearTimeout(timer);
   }
   return text + decoder.decode();
 }

@@ -146,7 +146,7 @@ const attacks: Attack[] = [
   ['kid with a space', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: `${es.id} ` }))).token, 403, 'key_unknown'],
   ['kid as an array', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: [es.id] }))).token, 403, 'token_malformed'],
   ['kid null', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: null }))).token, 403, 'token_malformed'],
-  ['kid non-ASCII look-alike', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: `а${es.id.slice(1)}` }))).token, 403, 'key_unknown'],
+  ['kid non-ASCII look-alike (Cyrillic а for the first character)', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: `а${es.id.slice(1)}` }))).token, 403, 'key_unknown'],
   ['empty kid in the header, the real kid in the payload', async (p) => (await signEs({ alg: 'ES256', kid: '' }, claims(p))).token, 403, 'token_malformed'],
   ['no kid anywhere', async (p) => (await signEs({ alg: 'ES256' }, claims(p, { kid: undefined }))).token, 403, 'token_malformed'],
   ['x5c header carrying an attacker certificate', async (p) => {
@@ -339,7 +339,7 @@ describe('hostile requests', () => {
     ['Windows trailing-dot segment', (p) => `/${p}/.../secret`],
     ['Windows trailing-space segment', (p) => `/${p}/..%20/secret`],
     ['encoded letter in the playback ID', (p) => `/${p.slice(0, -1)}%${p.charCodeAt(p.length - 1).toString(16)}/seg.m4s`],
-    ['Cyrillic look-alike in the playback ID', (p) => `/${p.replace(/[ae]/, 'а')}/seg.m4s`],
+    ['Cyrillic look-alike in the playback ID', (p) => `/${p.replace(/^h/, 'һ')}/seg.m4s`], // U+04BB for the leading h
     ['full-width look-alike in the playback ID', (p) => `/${p}\uff10/seg.m4s`],
     ['percent-encoded Cyrillic in the playback ID', (p) => `/${p}%D0%B0/seg.m4s`],
     ['raw control character', (p) => `/${p}/seg\u0001.m4s`],
@@ -349,7 +349,7 @@ describe('hostile requests', () => {
     const p = playbackId('hst');
     const response = await play(`${build(p)}?token=${await valid(p)}`);
     expect(await refusal(response)).toMatchObject({ status: 400, reason: 'bad_path' });
-    expect(await originSaw(p.slice(0, 8))).toEqual([]);
+    expect(await originSaw(p.slice(3, 15))).toEqual([]); // the random core of P, intact in every row
   });
 
   it('survives a 16 KB query string and thousands of parameters; the token never reaches the origin', async () => {

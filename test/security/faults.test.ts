@@ -136,6 +136,18 @@ describe('KV failures at the gate', () => {
     await segment.body?.cancel();
   });
 
+  it('a cached key on a playback ID whose policy is not cached yet: fails closed (503), never open', async () => {
+    // Playback policies (issue 8) are read per playback ID; with KV down an unknown policy is not
+    // assumed absent. Availability trade-off noted in the issue-4 report.
+    const key = await createKey('ES256');
+    const warmP = playbackId();
+    expect((await gateCall(`/${warmP}.m3u8?token=${await fastpixToken(key, warmP)}`)).status).toBe(200);
+    const p = playbackId();
+    const answer = await refusal(await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, { KEYS: faultyKv(env.KEYS, everyOperation) }));
+    expect(answer).toMatchObject({ status: 503, reason: 'keys_unavailable' });
+    expect(await originSaw(p)).toEqual([]);
+  });
+
   it.each<[string, 'throw' | 'hang']>([['throws', 'throw']])('fails closed with 503 keys_unavailable when the key is not cached and KV get %s', async (_name, mode) => {
     const key = await createKey('ES256');
     const p = playbackId();
@@ -182,6 +194,8 @@ describe('a misbehaving origin', () => {
     ['sending HTML as the multivariant playlist', 'fault-invalid', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
     ['sending HTML as a child playlist', 'fault-invalid', (p) => `/${p}/v0/index.m3u8`, {}, 502, 'origin_error'],
     ['closing mid-body on a playlist', 'fault-midbody', (p) => `/${p}.m3u8`, {}, 502, 'origin_error'],
+    ['stalling after the headers of a playlist (the gate buffers playlists)', 'fault-stall', (p) => `/${p}.m3u8`, { ORIGIN_TIMEOUT_MS: '300' }, 504, 'origin_timeout'],
+    ['stalling after the headers of a child playlist', 'fault-stall', (p) => `/${p}/v0/index.m3u8`, { ORIGIN_TIMEOUT_MS: '300' }, 504, 'origin_timeout'],
   ])('origin %s → refused with its reason, no stack trace, no 500', async (_name, prefix, path, overrides, status, reason) => {
     const key = await createKey('ES256');
     const p = playbackId(prefix);

@@ -139,6 +139,7 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
   });
 
   function fault(kind, req, res) {
+    const { pathname } = new URL(req.url, 'http://origin.local');
     if (kind.startsWith('fault-500')) {
       res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end('Traceback (most recent call last): internal origin stack trace');
@@ -167,6 +168,11 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       };
       res.on('error', () => {});
       pump();
+    } else if (kind.startsWith('fault-stall')) {
+      // headers and the first bytes at once, then nothing: a slow-loris origin
+      res.writeHead(200, { 'Content-Type': pathname.endsWith('.m3u8') ? TYPES.m3u8 : TYPES.m4s });
+      res.write(pathname.endsWith('.m3u8') ? '#EXTM3U\n' : Buffer.alloc(1024));
+      setTimeout(() => req.socket.destroy(), 30_000).unref();
     } else if (kind.startsWith('fault-invalid')) {
       res.writeHead(200, { 'Content-Type': TYPES.m3u8 });
       res.end('<html>this is not a playlist</html>');
