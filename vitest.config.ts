@@ -44,14 +44,19 @@ const workersTest = (name: string, include: string[], exclude: string[], extraBi
       },
     }),
   ],
-  test: { name, include, exclude, testTimeout: 20_000 },
+  test: { name, include, exclude, testTimeout: 20_000, setupFiles: ['./test/support/hygiene-setup.ts'] },
 });
 
 /** Ends the run with one plain "N passed, N failed, N skipped" line that any CI log reader understands. */
 const summaryLine = {
-  onTestRunEnd(testModules: ReadonlyArray<{ children: { allTests(): Iterable<{ result(): { state: string } }> } }>) {
-    const count = { passed: 0, failed: 0, skipped: 0 };
+  onTestRunEnd(
+    testModules: ReadonlyArray<{ state(): string; errors(): unknown[]; children: { allTests(): Iterable<{ result(): { state: string } }> } }>,
+    unhandledErrors: ReadonlyArray<unknown>,
+  ) {
+    const count = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
     for (const module of testModules) {
+      // a failing hook or a file that cannot load fails no single test: count it as a failure
+      if (module.errors().length > 0) count.failed += 1;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') count.passed++;
