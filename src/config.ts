@@ -27,6 +27,8 @@ export const LIMITS = {
   negativeCacheMaxEntries: 10_000,
   /** A playlist larger than this is not rewritten (502 origin_error) rather than buffered. */
   maxPlaylistBytes: 4 * 1024 * 1024,
+  /** Serialized access rules larger than this cannot ride in a grant (grants travel in URLs). */
+  maxGrantRulesBytes: 2048,
   /** Grants never outlive this, even when the token does. */
   maxGrantLifetimeSeconds: 24 * 3_600,
   /** KV reads slower than this fail closed (503) rather than hold a playback request open. */

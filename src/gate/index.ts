@@ -68,9 +68,6 @@ function viewerOf(request: Request) {
   };
 }
 
-/** Serialized access rules larger than this cannot ride in a grant (grants travel in URLs). */
-const MAX_GRANT_RULES_BYTES = 2048;
-
 /**
  * Playback restrictions (issue 8), after the token or grant is known good: the token's access
  * rules (Cloudflare Stream style), the playback ID's policy (domains, user agents, groups), and
@@ -84,7 +81,7 @@ async function enforceRestrictions(request: Request, env: Env, config: Config, p
     const verdict = evaluateAccessRules(parseAccessRules(rulesClaim), viewer);
     if (!verdict.allowed) throw new GateRefusal('access_denied', verdict.description);
     if (authorization.payload) {
-      if (JSON.stringify(rulesClaim).length > MAX_GRANT_RULES_BYTES) throw new TokenRefusal('token_malformed', `The accessRules claim is larger than ${MAX_GRANT_RULES_BYTES} bytes.`);
+      if (JSON.stringify(rulesClaim).length > LIMITS.maxGrantRulesBytes) throw new TokenRefusal('token_malformed', `The accessRules claim is larger than ${LIMITS.maxGrantRulesBytes} bytes.`);
       authorization.grant.accessRules = rulesClaim;
     }
   }
