@@ -6,13 +6,12 @@
  * Without /usr/bin/chromium the suite is skipped loudly; SIGNET_E2E_REQUIRED=1 (set by .ci/run)
  * turns that skip into a failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../support/dev-server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -22,24 +21,13 @@ if (!available) {
   console.warn(message);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface MediaRequest {
   url: string;
   status: number;
 }
 
 describe.skipIf(!available)('a real player plays through the gate', () => {
-  let dev: ChildProcess;
+  let dev: DevServer | undefined;
   let context: BrowserContext;
   let page: Page;
   let base: string;
@@ -47,17 +35,8 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
   const media: MediaRequest[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    dev = spawn(process.execPath, ['scripts/dev.mjs', '--port', String(port), '--persist-to', join(scratch, 'state')], { stdio: 'ignore', detached: true });
-    for (let i = 0; i < 120; i++) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    dev = await startDevServer(scratch);
+    base = dev.base;
     context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -77,13 +56,7 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
 
   afterAll(async () => {
     await context?.close();
-    if (dev?.pid) {
-      try {
-        process.kill(-dev.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    dev?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -3,18 +3,18 @@
  * the demo stream): keys create → sign → play → inspect against the JWKS → rotate → delete →
  * inspect refuses. Node side: these spawn processes.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playbackUrl, signPlaybackToken } from '../../src/sign/index.js';
+import { startDevServer, type DevServer } from '../support/dev-server';
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'signet-cli-'));
-let dev: ChildProcess;
+let dev: DevServer | undefined;
 let base: string;
 
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -29,39 +29,13 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  dev = spawn(process.execPath, ['scripts/dev.mjs', '--port', String(port), '--persist-to', join(scratch, 'state')], { stdio: 'ignore', detached: true });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('npm start did not come up');
+  dev = await startDevServer(scratch);
+  base = dev.base;
 }, 60_000);
 
 afterAll(() => {
-  if (dev?.pid) {
-    try {
-      process.kill(-dev.pid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-  }
+  dev?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
