@@ -1,0 +1,73 @@
+/**
+ * The real worker for Node-side tests: src/index.ts bundled with esbuild (the conditions wrangler
+ * uses for workerd), served by workerd through the Miniflare API on a loopback port, in front of
+ * the loopback test origin. Each call gets its own KV (in memory) and its own origin.
+ */
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+// @ts-expect-error plain .mjs helper shared with bench/ and scripts/
+import { startOrigin } from '../support/origin-server.mjs';
+
+export const ADMIN = { id: 'cli-admin', secret: 'cli-admin-secret-0123456789' };
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface RunningWorker {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(vars: Record<string, string> = {}): Promise<RunningWorker> {
+  const dist = mkdtempSync(join(tmpdir(), 'signet-node-worker-'));
+  await build({
+    entryPoints: [join(ROOT, 'src/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:*', 'node:*'],
+    outfile: join(dist, 'signet.js'),
+    logLevel: 'warning',
+  });
+  const origin = (await startOrigin({ port: 0 })) as { url: string; close(): Promise<void> };
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: dist,
+    scriptPath: join(dist, 'signet.js'),
+    compatibilityDate: '2026-04-20',
+    compatibilityFlags: ['nodejs_compat'],
+    kvNamespaces: ['KEYS'],
+    bindings: {
+      ADMIN_TOKEN_ID: ADMIN.id,
+      ADMIN_TOKEN_SECRET: ADMIN.secret,
+      GRANT_SECRET: 'node-test-grant-secret-0123456789-abcdefghij',
+      ORIGIN_URL: origin.url,
+      ...vars,
+    },
+    cf: false,
+    host: '127.0.0.1',
+    port: 0,
+    // The gate logs one decision line per request: drop them, keep errors visible.
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.resume();
+      stderr.on('data', (chunk: Buffer) => {
+        const text = chunk.toString();
+        if (!text.includes('"event"')) process.stderr.write(text);
+      });
+    },
+  });
+  const url = (await mf.ready).href.replace(/\/$/, '');
+  return {
+    url,
+    async stop() {
+      await mf.dispose();
+      await origin.close();
+      rmSync(dist, { recursive: true, force: true });
+    },
+  };
+}
