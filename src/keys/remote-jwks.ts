@@ -26,6 +26,7 @@ import { ConfigError } from '../config';
 import type { TokenKey } from '../token/verify';
 import { isAlgorithm, PRIVATE_JWK_MEMBERS, type Algorithm } from './algorithms';
 import { importVerifyKey, KeyImportError, validatePublicJwk, type PublicJwk } from './material';
+import { readBytesCapped } from '../streams';
 
 /** Defaults of a remote JWKS source (issue 7). Seconds unless the name says otherwise. */
 export const REMOTE_JWKS_DEFAULTS = {
@@ -553,27 +554,7 @@ async function readCapped(url: string, response: Response, maxBytes: number, abo
     throw new RemoteJwksFetchError(url, 'too_large', `declares ${declared} bytes, the limit is ${maxBytes}`);
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await Promise.race([reader.read(), aborted]);
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) throw new RemoteJwksFetchError(url, 'too_large', `the body exceeds ${maxBytes} bytes`);
-      chunks.push(value);
-    }
-  } catch (error) {
-    reader.cancel().catch(() => undefined);
-    throw error;
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const bytes = await readBytesCapped(response.body, maxBytes, () => new RemoteJwksFetchError(url, 'too_large', `the body exceeds ${maxBytes} bytes`), aborted);
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
