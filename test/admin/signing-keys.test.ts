@@ -59,10 +59,13 @@ describe('POST /v1/iam/signing-keys (generate)', () => {
   });
 
   it('keeps the name and a future expiresAt, normalised to UTC', async () => {
-    const key = await createKey({ algorithm: 'ES256', name: 'web-player', expiresAt: '2099-01-01T01:00:00+01:00' });
+    // A year from now, written at +01:00: the API must answer the same instant in UTC.
+    const utc = new Date(Math.floor(Date.now() / 1000) * 1000 + 365 * 86_400_000);
+    const plusOne = new Date(utc.getTime() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00');
+    const key = await createKey({ algorithm: 'ES256', name: 'web-player', expiresAt: plusOne });
     expect(key.name).toBe('web-player');
     expect(key.expiresAt).toMatch(ISO_UTC);
-    expect(Date.parse(key.expiresAt)).toBe(Date.parse('2099-01-01T00:00:00Z'));
+    expect(key.expiresAt).toBe(utc.toISOString());
     expect(key.status).toBe('active');
   });
 

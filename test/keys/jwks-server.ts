@@ -121,8 +121,12 @@ export function fakeJwksServer(initialKeys: unknown[] = []) {
   };
 }
 
-/** A clock the test moves by hand (epoch ms). */
-export function manualClock(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
+/**
+ * A clock the test moves by hand (epoch ms). It starts at the real current time: what the code under
+ * test computes from it (a KV `expiration`) is judged by KV against the real clock, so a fixed
+ * calendar start makes a test that passes on the day it was written and fails every day after.
+ */
+export function manualClock(start = Date.now()) {
   let now = start;
   return {
     now: () => now,

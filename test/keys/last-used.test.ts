@@ -21,7 +21,7 @@ describe('LastUsedTracker', () => {
     const tracker = new LastUsedTracker();
     const { waitUntil, drain } = collector();
     const kid = `k-${crypto.randomUUID()}`;
-    const t0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+    const t0 = Date.UTC(2026, 10, 28, 12, 0, 0); // calendar-safe: only the tracker's own interval and the stored text depend on it (KV expiry is relative)
     for (let i = 0; i < 100; i++) tracker.note(counting.kv, kid, t0 + i * 1000, waitUntil);
     await drain();
     expect(counting.calls.put).toBe(1);

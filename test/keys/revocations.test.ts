@@ -19,10 +19,11 @@ import {
 import { StoreUnavailable } from '../../src/keys/store';
 import { countingKv } from './jwks-server';
 
+// calendar-safe: NOW feeds only the pure selector match and expiry arithmetic; KV writes below use Date.now()
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const NOW_S = NOW / 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const common = (id: string) => ({ id, createdAt: iso(NOW), expiresAt: iso(NOW + 7 * 86_400_000) });
+const common = (id: string, nowMs = NOW) => ({ id, createdAt: iso(nowMs), expiresAt: iso(nowMs + 7 * 86_400_000) });
 
 const byJti: Revocation = { ...common('r-jti'), kind: 'jti', jti: 'leaked-1' };
 const bySub: Revocation = { ...common('r-sub'), kind: 'sub', sub: 'viewer-9' };
@@ -61,7 +62,7 @@ describe('findRevocation (pure)', () => {
 
 describe('the KV layout', () => {
   const fresh = (extra: Partial<Revocation> = {}) =>
-    ({ ...common(`rev-${crypto.randomUUID()}`), kind: 'jti', jti: `j-${crypto.randomUUID()}`, ...extra }) as Revocation;
+    ({ ...common(`rev-${crypto.randomUUID()}`, Date.now()), kind: 'jti', jti: `j-${crypto.randomUUID()}`, ...extra }) as Revocation;
 
   it('keeps one entry per revocation with the whole revocation in metadata, expiring when it no longer matters', async () => {
     const nowMs = Date.now();

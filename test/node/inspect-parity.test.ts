@@ -11,7 +11,7 @@ import { loadGate, type TokenKey } from './gate';
 
 const { verifyPlaybackToken, isRefusal } = await loadGate();
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0); // calendar-safe: both checkers take `now` as an argument; nothing here meets the real clock
 const now = NOW / 1000;
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 

@@ -16,7 +16,7 @@ import { loadGate, type TokenKey } from './gate';
 
 const { verifyPlaybackToken } = await loadGate();
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0); // calendar-safe: signed with `now` and checked by the gate's pure checks at that `now`
 const POLICY = { clockSkewSeconds: 30, issuer: '', maxTokenLifetimeSeconds: 0 };
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { listView, statusAt, summaryOf, type SigningKeyRecord } from '../../src/keys/record';
 
-const NOW = Date.parse('2026-06-01T12:00:00.000Z');
+const NOW = Date.parse('2026-06-01T12:00:00.000Z'); // calendar-safe: statusAt is pure and takes `now`
 const at = (offsetMs: number) => new Date(NOW + offsetMs).toISOString();
 
 describe('statusAt', () => {
