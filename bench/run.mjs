@@ -141,6 +141,8 @@ async function startServer(name, { originUrl, persistDir }) {
       ? { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET, ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' }
       : { ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' };
   const workers = [{ ...common, name, scriptPath: join(DIST, `${name}.js`), bindings }];
+  // signet's admin writes go through its key registry (a Durable Object of the same script).
+  if (name === 'signet') workers[0].durableObjects = { REGISTRY: { className: 'KeyRegistry', useSQLite: true } };
   if (name === 'signet' || name === 'peer') {
     // KEYS = the counting wrapper around the real (persisted) namespace; see workers/kv-counter.ts.
     workers[0].wrappedBindings = { KEYS: 'kv-counter' };

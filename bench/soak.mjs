@@ -31,7 +31,7 @@ const origin = await startOrigin({ port: 0, record: false });
 const inspectorPort = await freePort();
 const mf = new Miniflare({
   modules: true, modulesRoot: work, scriptPath: join(work, 'signet.js'), compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'],
-  kvNamespaces: ['KEYS'], kvPersist: join(work, 'kv'), cf: false, host: '127.0.0.1', port: 0, inspectorPort,
+  kvNamespaces: ['KEYS'], durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true } }, kvPersist: join(work, 'kv'), cf: false, host: '127.0.0.1', port: 0, inspectorPort,
   bindings: { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET: 'soak-grant-secret-0123456789-abcdefghijklmnop', ORIGIN_URL: origin.url },
   handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); },
 });

@@ -5,6 +5,8 @@
  * caller answers 500 `config_invalid` (see errors.ts).
  */
 
+import type { KeyRegistry } from './keys/registry';
+
 /** SPEC §5: the playback ID grammar, shared by the gate and the admin API. */
 export const PLAYBACK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -33,6 +35,17 @@ export const LIMITS = {
   maxGrantLifetimeSeconds: 24 * 3_600,
   /** KV reads slower than this fail closed (503) rather than hold a playback request open. */
   kvReadTimeoutMs: 2_000,
+  /**
+   * Revocation selectors (jti, sub): a token's selector longer than this could never be revoked
+   * (a revocation names at most this many characters, and must fit KV's 1024-byte metadata), so
+   * such a token is refused as malformed rather than played unrevocably.
+   */
+  maxRevocationSelectorLength: 200,
+  /**
+   * A `sub` array rides in every grant minted from its token (so revocation by subject reaches
+   * them), and grants travel in URLs: its JSON is bounded like `maxGrantRulesBytes`.
+   */
+  maxGrantSubjectBytes: 512,
   /** Names and ids. */
   maxKeyNameLength: 200,
   minGrantSecretBytes: 32,
@@ -62,6 +75,8 @@ export interface Config {
 
 export interface Env {
   KEYS: KVNamespace;
+  /** The key registry (src/keys/registry.ts): the one serializing owner of admin writes. */
+  REGISTRY: DurableObjectNamespace<KeyRegistry>;
   /** Workers static assets (the embedded demo stream); used as the origin when ORIGIN_URL is "assets:". */
   ASSETS?: Fetcher;
   ORIGIN_URL?: string;

@@ -33,6 +33,7 @@ const STATUS = {
   validation_failed: 422,
   not_found: 404,
   limit_reached: 409,
+  key_not_active: 409,
   body_too_large: 413,
   method_not_allowed: 405,
   unsupported_media_type: 415,

@@ -72,6 +72,9 @@ function isGatePath(pathname: string): boolean {
   return !(isAdminPath(pathname) || pathname === '/' || pathname.startsWith('/demo/'));
 }
 
+/** The key registry Durable Object class, bound as REGISTRY in wrangler.toml. */
+export { KeyRegistry } from './keys/registry';
+
 export default {
   /**
    * Playback traffic goes straight to the gate (it is nearly all the traffic, and needs none of

@@ -10,8 +10,10 @@ import type { Hono } from 'hono';
 import { PLAYBACK_ID, type Env } from '../config';
 import { Refusal } from '../errors';
 import { PlaybackPolicy } from '../policy/schema';
-import { deletePolicy, getPolicy, policyExists, putPolicy, type StoredPlaybackPolicy } from '../policy/store';
+import { registryOf } from '../keys/registry';
+import { getPolicy, type StoredPlaybackPolicy } from '../policy/store';
 import { readJsonBody, validationFailed } from './body';
+import { decided } from './registry';
 
 type AdminApp = Hono<{ Bindings: Env }>;
 
@@ -39,7 +41,7 @@ export function playbackPolicyRoutes(app: AdminApp, onChange: (playbackId: strin
     }
     const policy = await readJsonBody(c.req.raw, PlaybackPolicy);
     const entry: StoredPlaybackPolicy = { policy, updatedAt: new Date().toISOString() };
-    await putPolicy(c.env.KEYS, playbackId, entry);
+    decided(await registryOf(c.env).putPolicy(playbackId, entry));
     onChange(playbackId);
     auditPolicy('playback_policy.put', playbackId, { sections: sections(policy) });
     return c.json({ success: true, data: view(playbackId, entry) }, 200);
@@ -54,10 +56,8 @@ export function playbackPolicyRoutes(app: AdminApp, onChange: (playbackId: strin
 
   app.delete('/v1/playback-policies/:playbackId', async (c) => {
     const playbackId = c.req.param('playbackId');
-    // Existence only, not validity: an entry that no longer validates can still be deleted.
-    const exists = PLAYBACK_ID.test(playbackId) && (await policyExists(c.env.KEYS, playbackId));
-    if (!exists) throw notFound(playbackId);
-    await deletePolicy(c.env.KEYS, playbackId);
+    if (!PLAYBACK_ID.test(playbackId)) throw notFound(playbackId);
+    decided(await registryOf(c.env).deletePolicy(playbackId));
     onChange(playbackId);
     auditPolicy('playback_policy.delete', playbackId);
     return c.json({ success: true, data: { message: 'playback policy deleted' } });

@@ -12,8 +12,10 @@ import { z } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { LIMITS, type Env } from '../config';
 import { Refusal } from '../errors';
-import { deleteRevocation, listRevocations, putRevocation, type Revocation, type RevocationSelector } from '../keys/revocations';
+import { registryOf } from '../keys/registry';
+import { listRevocations, type Revocation, type RevocationSelector } from '../keys/revocations';
 import { parseQuery, readJsonBody, validationFailed, zodIssues } from './body';
+import { decided } from './registry';
 import { pageQueryFields } from './schemas';
 
 type AdminApp = Hono<{ Bindings: Env }>;
@@ -26,8 +28,6 @@ export const REVOCATION_LIMITS = {
   maxBeforeAheadSeconds: 300,
   /** Bounds the gate's snapshot: at most this many entries (10 KV list pages) per isolate per TTL. */
   maxRevocations: 10_000,
-  /** jti and sub: the whole revocation must fit KV's 1024-byte metadata. */
-  maxSelectorLength: 200,
 } as const;
 
 const isoInstant = z.iso.datetime({ offset: true }).openapi({ example: '2027-01-01T00:00:00Z' });
@@ -35,7 +35,7 @@ const selectorText = (example: string) =>
   z
     .string()
     .min(1)
-    .max(REVOCATION_LIMITS.maxSelectorLength)
+    .max(LIMITS.maxRevocationSelectorLength)
     .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
     .openapi({ example });
 const expiresAt = isoInstant.optional().openapi({
@@ -148,11 +148,7 @@ export function revocationRoutes(app: AdminApp, onChange: () => void) {
       createdAt: toIso(nowMs),
       expiresAt: expiryOf(body.expiresAt, nowMs),
     } as Revocation;
-    const count = (await listRevocations(c.env.KEYS)).length;
-    if (count >= REVOCATION_LIMITS.maxRevocations) {
-      throw new Refusal('limit_reached', `${count} revocations are active, the limit is ${REVOCATION_LIMITS.maxRevocations}. Lift some, or rotate the key instead.`);
-    }
-    await putRevocation(c.env.KEYS, revocation, nowMs);
+    decided(await registryOf(c.env).createRevocation(revocation, REVOCATION_LIMITS.maxRevocations, nowMs));
     onChange();
     audit('revocation.create', revocation);
     return c.json({ success: true, data: revocation }, 201);
@@ -170,8 +166,8 @@ export function revocationRoutes(app: AdminApp, onChange: () => void) {
 
   app.delete('/v1/iam/revocations/:id', async (c) => {
     const id = c.req.param('id');
-    const lifted = id.length <= 128 ? await deleteRevocation(c.env.KEYS, id) : null;
-    if (!lifted) throw new Refusal('not_found', `No revocation with id "${id.slice(0, 128)}".`);
+    if (id.length > 128) throw new Refusal('not_found', `No revocation with id "${id.slice(0, 128)}".`);
+    const lifted = decided(await registryOf(c.env).liftRevocation(id));
     onChange();
     audit('revocation.lift', lifted);
     return c.json({ success: true, data: { message: 'revocation lifted' } });

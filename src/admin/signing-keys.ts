@@ -10,7 +10,9 @@ import { keyCache } from '../keys/cache';
 import { generateSigningKeyPair, importPublicKey, KeyImportError, publicJwkToSpki } from '../keys/material';
 import { lastUsedKvName, readLastUsed } from '../keys/last-used';
 import { listView, statusAt, type SigningKeyRecord } from '../keys/record';
-import { deleteKey, getKey, listKeys, putKey } from '../keys/store';
+import { registryOf } from '../keys/registry';
+import { getKey, listKeys } from '../keys/store';
+import { decided } from './registry';
 import { audit } from './audit';
 import { parseQuery, readJsonBody, validationFailed } from './body';
 import { CreateSigningKeyBody, ListSigningKeysQuery, RotateSigningKeyBody } from './schemas';
@@ -28,12 +30,6 @@ function futureInstant(text: string | undefined, nowMs: number): string | undefi
   return toIso(ms);
 }
 
-async function assertRoom(store: KVNamespace, max: number) {
-  const count = (await listKeys(store)).length;
-  if (count >= max) {
-    throw new Refusal('limit_reached', `This deployment holds ${count} signing keys, the limit is ${max}. Delete unused keys first.`);
-  }
-}
 
 function createdView(record: SigningKeyRecord, privateKey: string | undefined, nowMs: number) {
   return {
@@ -71,9 +67,15 @@ async function withLastUsed<T extends { id: string }>(store: KVNamespace, views:
   }
 }
 
+/** A key id from the path; ids are UUIDs, so anything longer than 128 characters names no key. */
+function keyIdOf(id: string): string {
+  if (id.length > 128) throw new Refusal('not_found', `No signing key with id "${id.slice(0, 128)}".`);
+  return id;
+}
+
 async function mustGet(store: KVNamespace, id: string): Promise<SigningKeyRecord> {
-  const record = id.length <= 128 ? await getKey(store, id) : null;
-  if (!record) throw new Refusal('not_found', `No signing key with id "${id.slice(0, 128)}".`);
+  const record = await getKey(store, keyIdOf(id));
+  if (!record) throw new Refusal('not_found', `No signing key with id "${id}".`);
   return record;
 }
 
@@ -102,8 +104,7 @@ export function signingKeyRoutes(app: AdminApp) {
     }
     if (body.name !== undefined) record.name = body.name;
     if (expiresAt) record.expiresAt = expiresAt;
-    await assertRoom(c.env.KEYS, configFor(c.env).maxSigningKeys);
-    await putKey(c.env.KEYS, record);
+    decided(await registryOf(c.env).createKey(record, configFor(c.env).maxSigningKeys));
     keyCache.evict(id);
     audit(body.publicKey !== undefined ? 'signing_key.import' : 'signing_key.create', record);
     return c.json({ success: true, data: createdView(record, privateKey, nowMs) }, 201);
@@ -128,12 +129,11 @@ export function signingKeyRoutes(app: AdminApp) {
   });
 
   app.post('/v1/iam/signing-keys/:id/rotate', async (c) => {
-    const old = await mustGet(c.env.KEYS, c.req.param('id'));
+    const registry = registryOf(c.env);
+    const old = decided(await registry.lookupKey(keyIdOf(c.req.param('id'))));
     const body = await readJsonBody(c.req.raw, RotateSigningKeyBody);
     const nowMs = Date.now();
     const graceMs = (body.gracePeriodSeconds ?? LIMITS.defaultGraceSeconds) * 1000;
-    await assertRoom(c.env.KEYS, configFor(c.env).maxSigningKeys);
-
     const pair = await generateSigningKeyPair(old.algorithm);
     const fresh: SigningKeyRecord = {
       id: crypto.randomUUID(),
@@ -144,17 +144,8 @@ export function signingKeyRoutes(app: AdminApp) {
       source: 'generated',
       ...(old.name !== undefined && { name: old.name }),
     };
-    const oldExpiry = old.expiresAt ? Math.min(Date.parse(old.expiresAt), nowMs + graceMs) : nowMs + graceMs;
-    const retiring: SigningKeyRecord = { ...old, rotatedTo: fresh.id, expiresAt: toIso(oldExpiry) };
-
-    await putKey(c.env.KEYS, fresh);
-    try {
-      await putKey(c.env.KEYS, retiring);
-    } catch (error) {
-      // Nothing half-written: the new key's private half is never returned, so it must not stay.
-      await deleteKey(c.env.KEYS, fresh.id).catch(() => undefined);
-      throw error;
-    }
+    // The registry decides: only an active key rotates, once (racing rotates get 409 key_not_active).
+    const { retiring } = decided(await registry.rotateKey(old.id, fresh, graceMs, nowMs, configFor(c.env).maxSigningKeys));
     keyCache.evict(old.id);
     keyCache.evict(fresh.id);
     audit('signing_key.rotate', fresh, { rotatedFrom: old.id, oldExpiresAt: retiring.expiresAt });
@@ -162,8 +153,7 @@ export function signingKeyRoutes(app: AdminApp) {
   });
 
   app.delete('/v1/iam/signing-keys/:id', async (c) => {
-    const record = await mustGet(c.env.KEYS, c.req.param('id'));
-    await deleteKey(c.env.KEYS, record.id);
+    const record = decided(await registryOf(c.env).deleteKey(keyIdOf(c.req.param('id'))));
     await c.env.KEYS.delete(lastUsedKvName(record.id)).catch(() => undefined);
     keyCache.evict(record.id);
     audit('signing_key.delete', record, { statusAtDeletion: statusAt(record, Date.now()) });

@@ -2,7 +2,8 @@
  * Child grants (SPEC §5): what the gate appends to every URI of a playlist it serves, so players
  * fetch segments without cookies or headers. A grant is `payload.mac`, both base64url:
  *
- *   payload = JSON {e: exp seconds, c: resource class, k: kid of the token it came from, j?: jti, i?: iat}
+ *   payload = JSON {e: exp seconds, c: resource class, k: kid of the token it came from, j?: jti, i?: iat,
+ *                   s?: sub (string or array), r?: access rules, n?: viewer network}
  *   mac     = HMAC-SHA256(GRANT_SECRET, "sg1." + playbackId + "." + payload)
  *
  * The playback ID is bound through the MAC (not carried), the class and expiry through the payload,
@@ -21,8 +22,8 @@ export interface GrantClaims {
   kid: string;
   jti?: string;
   iat?: number;
-  /** The token's `sub` (a string), so revocations by subject reach its grants too. */
-  sub?: string;
+  /** The token's `sub` (a string or a bounded array), so revocations by subject reach its grants too. */
+  sub?: string | string[];
   /** The token's `accessRules` claim as it was, re-evaluated on every grant request (issue 8). */
   accessRules?: unknown;
   /** Session binding (issue 8): the viewer network (/24 or /48) the grant is bound to. */
@@ -104,7 +105,7 @@ export async function checkGrant(grant: string, secrets: readonly string[], play
   const claims: GrantClaims = { exp: body.e as number, resourceClass: body.c as ResourceClass, kid: body.k as string };
   if (typeof body.j === 'string') claims.jti = body.j;
   if (typeof body.i === 'number') claims.iat = body.i;
-  if (typeof body.s === 'string') claims.sub = body.s;
+  if (typeof body.s === 'string' || (Array.isArray(body.s) && body.s.every((sub) => typeof sub === 'string'))) claims.sub = body.s;
   if (body.r !== undefined) claims.accessRules = body.r;
   if (typeof body.n === 'string') claims.network = body.n;
   if (typeof claims.exp !== 'number' || typeof claims.kid !== 'string' || !RESOURCE_CLASSES.includes(claims.resourceClass)) {

@@ -18,7 +18,7 @@ import { evaluatePolicy, GROUPS_CHECKED_AT_GRANT } from '../policy/evaluate';
 import { InvalidViewerAddress, viewerNetwork } from '../policy/network';
 import { evaluateAccessRules, parseAccessRules } from '../token/access-rules';
 import { fetchFromOrigin, mediaHeaders, OriginFailure, readPlaylist } from '../origin/fetch';
-import type { ClaimPolicy } from '../token/claims';
+import { revocableClaims, type ClaimPolicy, type RevocableClaims } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
 import { verifyPlaybackToken, type TokenKey } from '../token/verify';
 import { applyCors, preflight } from './cors';
@@ -137,7 +137,7 @@ function refusalResponse(error: unknown, decision: Decision): Response {
     ({ reason, description } = error);
   } else if (error instanceof RemoteJwksAmbiguousKid) {
     reason = 'key_unknown';
-    description = 'The token "kid" is published by more than one key source; it is refused rather than guessed.';
+    description = 'The token "kid" is published with different keys by more than one remote JWKS source; it is refused rather than guessed.';
   } else if (error instanceof StoreUnavailable || error instanceof RemoteJwksUnavailable) {
     reason = 'keys_unavailable';
     description = 'Signing keys cannot be loaded right now; playback is refused until they can (fail closed).';
@@ -230,26 +230,21 @@ interface FoundKey extends TokenKey {
 }
 
 /**
- * The key for `kid`: the local key store (isolate cache → KV), and the remote JWKS sources when
- * JWKS_URLS is set. A kid known to both is ambiguous and refused, never guessed (issue 7).
+ * The key for `kid`: the local key store (isolate cache → KV) first, then the remote JWKS sources
+ * when JWKS_URLS is set. A local key never waits on, or depends on, a remote source (issue 11):
+ * a remote key published under a local kid was dropped when its set was loaded.
  */
 async function findKey(env: Env, config: Config, kid: string, nowMs: number, ctx: ExecutionContext): Promise<FoundKey | null> {
-  const remote = env.JWKS_URLS ? remoteJwksFor(env) : undefined;
-  if (!remote?.enabled) {
-    const local = await keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds);
-    return local && { ...local, local: true };
-  }
-  const [local, remoteKey] = await Promise.all([
-    keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds),
-    remote.lookup(kid, (promise) => ctx.waitUntil(promise)),
-  ]);
-  if (local && remoteKey) throw new RemoteJwksAmbiguousKid(kid, ['local signing keys', remoteKey.source]);
+  const local = await keyCache.lookup(env.KEYS, kid, nowMs, config.keyCacheTtlSeconds);
   if (local) return { ...local, local: true };
+  const remote = env.JWKS_URLS ? remoteJwksFor(env) : undefined;
+  if (!remote?.enabled) return null;
+  const remoteKey = await remote.lookup(kid, (promise) => ctx.waitUntil(promise));
   return remoteKey && { ...remoteKey, local: false };
 }
 
 /** Revocations (issue 7): checked for tokens and for the grants minted from them, from a per-isolate snapshot. */
-async function assertNotRevoked(env: Env, config: Config, nowMs: number, token: { jti?: string; sub?: string | string[]; iat?: number }, playbackId: string) {
+async function assertNotRevoked(env: Env, config: Config, nowMs: number, token: RevocableClaims, playbackId: string) {
   const snapshot = await revocationCache.snapshot(env.KEYS, nowMs, config.keyCacheTtlSeconds);
   const revocation = findRevocation(snapshot, { ...token, playbackId });
   if (revocation) throw new TokenRefusal('token_revoked', `The token was revoked (revocation ${revocation.id}, ${revocation.kind}).`);
@@ -289,18 +284,11 @@ async function authorize(request: Request, url: URL, env: Env, config: Config, p
         path.playbackId,
         path.resourceClass,
       );
-      const { jti, sub, iat } = verified.payload;
-      const revocable = {
-        ...(typeof jti === 'string' && { jti }),
-        ...((typeof sub === 'string' || Array.isArray(sub)) && { sub: sub as string | string[] }),
-        ...(typeof iat === 'number' && { iat }),
-      };
+      // Every selector a revocation can name rides in the grants, so a revocation stops them too.
+      const revocable = revocableClaims(verified.payload);
       await assertNotRevoked(env, config, nowMs, revocable, path.playbackId);
       if ((foundKey as FoundKey | null)?.local) lastUsedTracker.note(env.KEYS, verified.kid, nowMs, (promise) => ctx.waitUntil(promise));
-      const grant: GrantClaims = { exp: grantExpiry(verified.exp, nowMs / 1000), resourceClass: 'v', kid: verified.kid };
-      if (typeof jti === 'string' && jti.length <= 200) grant.jti = jti;
-      if (typeof iat === 'number') grant.iat = iat;
-      if (typeof sub === 'string' && sub.length <= 200) grant.sub = sub;
+      const grant: GrantClaims = { exp: grantExpiry(verified.exp, nowMs / 1000), resourceClass: 'v', kid: verified.kid, ...revocable };
       return { kid: verified.kid, grant, payload: verified.payload };
     }
   }

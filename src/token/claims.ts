@@ -2,6 +2,7 @@
  * Time and issuer claims (SPEC §4). Pure: the clock is an argument.
  * RFC 7519 §4.1.4: the token is valid only *before* `exp`; skew extends every bound by the same leeway.
  */
+import { LIMITS } from '../config';
 import { TokenRefusal } from './refusal';
 
 export interface ClaimPolicy {
@@ -46,4 +47,39 @@ export function checkClaims(payload: Record<string, unknown>, policy: ClaimPolic
     }
   }
   return exp;
+}
+
+/** What revocations select a token by (SPEC §4 `jti`, issue 11): carried into every grant minted from it. */
+export interface RevocableClaims {
+  jti?: string;
+  sub?: string | string[];
+  iat?: number;
+}
+
+/**
+ * The token's revocation selectors, or a refusal when one could never be matched by a revocation:
+ * RFC 7519 §4.1.7 makes `jti` a string, and a numeric `jti` (4242) must not play unrevocably beside
+ * the string "4242" a revocation names; a `sub` is a string or an array of strings (Mux dialect),
+ * bounded so that it can ride in the grants. Each selector is at most the length a revocation holds.
+ */
+export function revocableClaims(payload: Record<string, unknown>): RevocableClaims {
+  const out: RevocableClaims = {};
+  const selector = (claim: 'jti' | 'sub', value: unknown): string => {
+    if (typeof value !== 'string') throw new TokenRefusal('token_malformed', `The "${claim}" claim must be a string${claim === 'sub' ? ' or an array of strings' : ''} (RFC 7519 §4.1).`);
+    if (value.length > LIMITS.maxRevocationSelectorLength) {
+      throw new TokenRefusal('token_malformed', `The "${claim}" claim is longer than ${LIMITS.maxRevocationSelectorLength} characters.`);
+    }
+    return value;
+  };
+  if (payload.jti !== undefined) out.jti = selector('jti', payload.jti);
+  if (Array.isArray(payload.sub)) {
+    out.sub = payload.sub.map((sub) => selector('sub', sub));
+    if (JSON.stringify(out.sub).length > LIMITS.maxGrantSubjectBytes) {
+      throw new TokenRefusal('token_malformed', `The "sub" array is larger than ${LIMITS.maxGrantSubjectBytes} bytes.`);
+    }
+  } else if (payload.sub !== undefined) {
+    out.sub = selector('sub', payload.sub);
+  }
+  if (typeof payload.iat === 'number') out.iat = payload.iat;
+  return out;
 }

@@ -57,6 +57,39 @@ describe('token revocation', () => {
     expect((await admin(`/v1/iam/revocations/${id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await play(`/${p}.m3u8?token=${token}`)).status).toBe(200);
   });
+
+  it('revokes by sub when the token carries sub as an array: the token and every grant minted from it (issue 11)', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const viewer = `viewer-${p}`;
+    const token = await fastpixToken(key, p, 600, { sub: ['account-7', viewer] });
+    const child = await childUrl(p, token);
+    expect((await play(child)).status).toBe(200);
+    await revoke({ sub: viewer });
+    expect(await refusal(await play(`/${p}.m3u8?token=${token}`))).toMatchObject({ status: 403, reason: 'token_revoked' });
+    expect(await refusal(await play(child))).toMatchObject({ status: 403, reason: 'token_revoked' });
+  });
+
+  it.each([
+    ['a numeric jti (RFC 7519 §4.1.7: a string), which no revocation could name', { jti: 4242 }],
+    ['a jti longer than a revocation can hold', { jti: 'j'.repeat(201) }],
+    ['a sub that is neither a string nor an array of strings', { sub: { id: 'viewer' } }],
+    ['a sub array with a non-string member', { sub: ['viewer', 7] }],
+    ['a sub array too large to ride in its grants', { sub: Array.from({ length: 40 }, (_, i) => `viewer-${i}-${'x'.repeat(10)}`) }],
+  ])('refuses, as token_malformed, a token with %s: it could play unrevocably', async (_name, claims) => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    expect(await refusal(await play(`/${p}.m3u8?token=${await fastpixToken(key, p, 600, claims)}`))).toMatchObject({ status: 403, reason: 'token_malformed' });
+  });
+
+  it('still plays a token whose jti is a string, and revokes it by that string', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const token = await fastpixToken(key, p, 600, { jti: `4242-${p}` });
+    expect((await play(`/${p}.m3u8?token=${token}`)).status).toBe(200);
+    await revoke({ jti: `4242-${p}` });
+    expect(await refusal(await play(`/${p}.m3u8?token=${token}`))).toMatchObject({ reason: 'token_revoked' });
+  });
 });
 
 describe('lastUsedAt', () => {

@@ -42,6 +42,7 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
     compatibilityDate: '2026-04-20',
     compatibilityFlags: ['nodejs_compat'],
     kvNamespaces: ['KEYS'],
+    durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true } },
     bindings: {
       ADMIN_TOKEN_ID: ADMIN.id,
       ADMIN_TOKEN_SECRET: ADMIN.secret,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, parseConfig, type Env } from '../../src/config';
 
-const base = { KEYS: {} as KVNamespace } satisfies Env;
+const base = { KEYS: {} as KVNamespace, REGISTRY: {} as Env['REGISTRY'] } satisfies Env;
 const SECRET = 'g'.repeat(32);
 
 function refusal(env: Partial<Env>): ConfigError {
