@@ -1,11 +1,32 @@
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 // A real HTTP origin on loopback, started once for the whole run (tests reach it from workerd over
 // real sockets). Only Cloudflare's global network (edge cache, request.cf) is not run here.
 // @ts-expect-error plain .mjs helper shared with bench/ and scripts/
 import { startOrigin } from './test/support/origin-server.mjs';
+// @ts-expect-error plain .mjs helper, like the origin
+import { startJwksServer, throwawayCertificate } from './test/support/jwks-https-server.mjs';
 
 const origin = await startOrigin({ background: true });
+
+/**
+ * A remote JWKS source (an identity provider) over real TLS on loopback, for the
+ * workers-remote-jwks project; tests drive it through its control endpoints (JWKS_CONTROL_URL).
+ * Its certificate is made at each run. Miniflare reads NODE_EXTRA_CA_CERTS once, when its module
+ * is evaluated (miniflare's core plugin, module scope), and adds those certificates to workerd's
+ * trusted roots for outbound fetches. So the variable is set here, and the pool — which imports
+ * miniflare — is imported only after it; a static import would be evaluated first.
+ */
+const jwksTls = throwawayCertificate() as { certPath: string; key: string; cert: string };
+const callerCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+// Keep whatever roots the caller already trusts (a corporate proxy, say): our file carries them too.
+if (callerCaCerts && existsSync(callerCaCerts)) appendFileSync(jwksTls.certPath, `\n${readFileSync(callerCaCerts, 'utf8')}`);
+process.env.NODE_EXTRA_CA_CERTS = jwksTls.certPath;
+const { cloudflareTest } = await import('@cloudflare/vitest-pool-workers');
+// Only workerd trusts the throwaway root: child processes (the CLI, npm start) get the caller's env.
+if (callerCaCerts === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+else process.env.NODE_EXTRA_CA_CERTS = callerCaCerts;
+const jwksSource = (await startJwksServer({ key: jwksTls.key, cert: jwksTls.cert, background: true })) as { url: string; jwksUrl: string };
 
 export const TEST_SECRETS = {
   ADMIN_TOKEN_ID: 'test-admin',
@@ -13,39 +34,19 @@ export const TEST_SECRETS = {
   GRANT_SECRET: 'test-grant-secret-0123456789-abcdefghijklmnop',
 };
 
-/**
- * A remote JWKS "identity provider" at https://jwks.test. Mocked through miniflare's
- * outboundService because an https endpoint with a certificate workerd trusts cannot run here;
- * tests set its document with PUT and every other request goes on to the real network (loopback).
- */
-const remoteJwks: { document: unknown; fetches: number } = { document: { keys: [] }, fetches: 0 };
-async function remoteJwksOutbound(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.hostname !== 'jwks.test') {
-    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
-    return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: 'manual' });
-  }
-  if (request.method === 'PUT') {
-    remoteJwks.document = await request.json();
-    return new Response(null, { status: 204 });
-  }
-  if (url.pathname === '/__fetches') return Response.json({ fetches: remoteJwks.fetches });
-  remoteJwks.fetches += 1;
-  return Response.json(remoteJwks.document, { headers: { 'Cache-Control': 'max-age=600' } });
-}
-
-const workersTest = (name: string, include: string[], exclude: string[], extraBindings: Record<string, string>, outboundService?: (request: Request) => Promise<Response>) => ({
+const workersTest = (name: string, include: string[], exclude: string[], extraBindings: Record<string, string>) => ({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '3000', DEV_MODE: 'false', ...extraBindings },
-        ...(outboundService && { outboundService: outboundService as never }),
       },
     }),
   ],
   test: { name, include, exclude, testTimeout: 20_000, setupFiles: ['./test/support/hygiene-setup.ts'] },
 });
+
+const withSequentialFiles = <P extends { test: object }>(project: P): P => ({ ...project, test: { ...project.test, maxWorkers: 1 } });
 
 /** Ends the run with one plain "N passed, N failed, N skipped" line that any CI log reader understands. */
 const summaryLine = {
@@ -76,8 +77,9 @@ export default defineConfig({
     projects: [
       // Inside workerd: the worker, its KV and the loopback origin.
       workersTest('workers', ['test/**/*.test.ts'], ['test/e2e/**', 'test/node/**', 'test/remote/**'], {}),
-      // The same, with JWKS_URLS pointing at the remote identity provider above.
-      workersTest('workers-remote-jwks', ['test/remote/**/*.test.ts'], [], { JWKS_URLS: 'https://jwks.test/.well-known/jwks.json' }, remoteJwksOutbound),
+      // The same, with JWKS_URLS pointing at the remote identity provider above. Its files share
+      // that one provider (its document and behaviour), so they run one at a time.
+      withSequentialFiles(workersTest('workers-remote-jwks', ['test/remote/**/*.test.ts'], [], { JWKS_URLS: jwksSource.jwksUrl, JWKS_CONTROL_URL: jwksSource.url })),
       {
         // In Node: the CLI, the signing helper, and the browser end to end.
         test: {

@@ -9,9 +9,22 @@ export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value);
 }
 
-/** RFC 8725 §3.5: RSA keys under 2048 bits are refused. */
+/** RFC 7518 §3.3: RS256 keys MUST be 2048 bits or larger. */
 export const MIN_RSA_BITS = 2048;
+/** Anti-DoS: every verification costs a modular exponentiation of this size; no issuer needs more. */
 export const MAX_RSA_BITS = 8192;
+/**
+ * FIPS 186-5: the public exponent e is odd and 2^16 < e. Small exponents (e = 3) are what
+ * Bleichenbacher's 2006 PKCS#1 v1.5 forgery and Coppersmith's attacks feed on; 65537 is what
+ * every key generator uses.
+ */
+export const MIN_RSA_PUBLIC_EXPONENT = 65537;
+/** e < 2^32: no real key has more, and a bounded exponent bounds the cost of every verification. */
+export const MAX_RSA_PUBLIC_EXPONENT_BYTES = 4;
+/** RFC 7518 §6.2.1.2–3: a P-256 coordinate is the full size of the field, exactly 32 octets. */
+export const P256_COORDINATE_BYTES = 32;
+/** RFC 8037 §2, RFC 8032 §5.1.5: an Ed25519 public key `x` is exactly 32 octets. */
+export const ED25519_PUBLIC_KEY_BYTES = 32;
 
 /** WebCrypto parameters for importing a public key of each algorithm and verifying with it. */
 export const WEBCRYPTO: Record<Algorithm, { import: SubtleCryptoImportKeyAlgorithm; verify: SubtleCryptoSignAlgorithm }> = {

@@ -11,8 +11,10 @@
  */
 import { LIMITS } from '../config';
 import type { Algorithm } from './algorithms';
-import { importVerifyKey } from './material';
+import { assertTrustworthyPublicKey } from './hygiene';
+import { importVerifyKey, KeyImportError } from './material';
 import { getKey, StoreUnavailable } from './store';
+import type { SigningKeyRecord } from './record';
 
 export interface VerificationKey {
   kid: string;
@@ -84,7 +86,7 @@ export class KeyCache {
     this.kvReads++;
     const record = await getKey(store, kid);
     // An expired key stays cached (with its expiry) so the gate can say key_expired, not key_unknown.
-    if (!record) {
+    if (!record || !trustworthy(record)) {
       this.known.delete(kid);
       this.remember(this.unknown, kid, nowMs + LIMITS.negativeCacheSeconds * 1000, this.maxNegative);
       return null;
@@ -125,3 +127,19 @@ export class KeyCache {
 
 /** The isolate's cache: module state lives as long as the isolate. */
 export const keyCache = new KeyCache();
+
+/**
+ * Key hygiene at the read path too (issue 11): a key stored before the hygiene rules existed (a
+ * small-order Ed25519 key imported by an attacker, say) is never trusted, only logged. One check
+ * per key load, not per request.
+ */
+function trustworthy(record: SigningKeyRecord): boolean {
+  try {
+    assertTrustworthyPublicKey(record.algorithm, record.publicJwk);
+    return true;
+  } catch (error) {
+    if (!(error instanceof KeyImportError)) throw error;
+    console.warn(JSON.stringify({ event: 'untrusted_stored_key', kid: record.id, rule: error.message }));
+    return false;
+  }
+}

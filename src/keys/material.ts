@@ -3,7 +3,10 @@
  * a validated public JWK. No I/O. The private half never leaves `generateSigningKeyPair`'s result.
  */
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importSPKI, type JWK } from 'jose';
-import { JWK_SHAPE, MAX_RSA_BITS, MIN_RSA_BITS, PRIVATE_JWK_MEMBERS, WEBCRYPTO, type Algorithm } from './algorithms';
+import { JWK_SHAPE, PRIVATE_JWK_MEMBERS, WEBCRYPTO, type Algorithm } from './algorithms';
+import { assertTrustworthyPublicKey, KeyImportError } from './hygiene';
+
+export { KeyImportError };
 
 /** The public JWK signet stores: only the members needed to verify, nothing else. */
 export type PublicJwk = { kty: string; crv?: string; n?: string; e?: string; x?: string; y?: string };
@@ -24,17 +27,6 @@ export async function generateSigningKeyPair(algorithm: Algorithm): Promise<Gene
   return { publicJwk: pickPublic(algorithm, await exportJWK(publicKey)), privateKeyBase64: btoa(pem) };
 }
 
-/** Why a bring-your-own key was refused; `field` names the request member at fault. */
-export class KeyImportError extends Error {
-  readonly code = 'ERR_KEY_IMPORT';
-  constructor(
-    readonly field: 'publicKey' | 'algorithm',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function pickPublic(algorithm: Algorithm, jwk: JWK): PublicJwk {
   const shape = JWK_SHAPE[algorithm];
   const out: PublicJwk = { kty: shape.kty };
@@ -43,16 +35,11 @@ function pickPublic(algorithm: Algorithm, jwk: JWK): PublicJwk {
   return out;
 }
 
-function rsaModulusBits(n: string): number {
-  // base64url without padding: 4 chars carry 3 bytes. Leading zero bytes do not count.
-  const bytes = Uint8Array.from(atob(n.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  if (i === bytes.length) return 0;
-  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i]!));
-}
-
-/** Checks a JWK is a public key of exactly `algorithm`'s shape; returns the trimmed public JWK. */
+/**
+ * Checks a JWK is a public key of exactly `algorithm`'s shape whose key material can be trusted
+ * (hygiene.ts: RSA size and exponent, P-256 on the curve, Ed25519 canonical and not of small
+ * order); returns the trimmed public JWK. Bring-your-own import and remote JWKS both come here.
+ */
 export function validatePublicJwk(algorithm: Algorithm, jwk: Record<string, unknown>): PublicJwk {
   for (const member of PRIVATE_JWK_MEMBERS) {
     if (member in jwk) throw new KeyImportError('publicKey', `the key contains private material ("${member}"); send only the public key`);
@@ -70,11 +57,7 @@ export function validatePublicJwk(algorithm: Algorithm, jwk: Record<string, unkn
     const value = jwk[member];
     if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) throw new KeyImportError('publicKey', `member "${member}" must be a base64url string`);
   }
-  if (algorithm === 'RS256') {
-    const bits = rsaModulusBits(jwk.n as string);
-    if (bits < MIN_RSA_BITS) throw new KeyImportError('publicKey', `RSA keys must be at least ${MIN_RSA_BITS} bits, this one has ${bits}`);
-    if (bits > MAX_RSA_BITS) throw new KeyImportError('publicKey', `RSA keys must be at most ${MAX_RSA_BITS} bits, this one has ${bits}`);
-  }
+  assertTrustworthyPublicKey(algorithm, jwk);
   return pickPublic(algorithm, jwk as JWK);
 }
 

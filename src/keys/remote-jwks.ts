@@ -27,6 +27,7 @@ import type { TokenKey } from '../token/verify';
 import { isAlgorithm, PRIVATE_JWK_MEMBERS, type Algorithm } from './algorithms';
 import { importVerifyKey, KeyImportError, validatePublicJwk, type PublicJwk } from './material';
 import { readBytesCapped } from '../streams';
+import { listKeys } from './store';
 
 /** Defaults of a remote JWKS source (issue 7). Seconds unless the name says otherwise. */
 export const REMOTE_JWKS_DEFAULTS = {
@@ -65,6 +66,13 @@ export interface RemoteJwksDeps {
   kv: KVNamespace;
   /** Epoch milliseconds. Injected so tests drive TTL, cooldown and staleness without sleeping. */
   now: () => number;
+  /**
+   * The kids of this deployment's own signing keys. A remote key published under one of them is
+   * dropped when its set is loaded (issue 11): kid collisions are settled once per load, so the
+   * gate never consults a remote source for a local key, and a remote source that is down never
+   * changes a local key's verdict. Absent: no local keys to protect.
+   */
+  localKids?: () => Promise<ReadonlySet<string>>;
 }
 
 /** A verification key from a remote source. `expiresAtMs` is always undefined: a JWKS carries no expiry. */
@@ -109,7 +117,7 @@ export class RemoteJwksUnavailable extends Error {
   }
 }
 
-/** Two sources publish different keys under one kid: refused, not guessed (like local vs remote). */
+/** Two sources publish different keys under one kid: refused, not guessed. */
 export class RemoteJwksAmbiguousKid extends Error {
   readonly code = 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
   constructor(
@@ -217,7 +225,9 @@ function derivedAlgorithm(jwk: Record<string, unknown>): Algorithm | undefined {
 
 /**
  * Validates a JWK Set document. Keys that signet cannot use for playback tokens are skipped (no
- * kid, `use` other than "sig", another algorithm, RSA < 2048 bits, duplicate kid); private
+ * kid, `use` other than "sig", another algorithm, duplicate kid); keys that fail key hygiene
+ * (SPEC §6, hygiene.ts: weak RSA, EC off the curve, Ed25519 of small order…) are dropped from the
+ * set and logged — one line per document, kids and rules only — and never trusted; private
  * material anywhere refuses the whole document: a source that publishes a private key has
  * handed its signing power to everybody.
  */
@@ -228,6 +238,7 @@ export function validateJwks(source: string, document: unknown): SourceKey[] {
   const entries = (document as { keys: unknown[] }).keys;
   const valid = new Map<string, SourceKey>();
   const duplicated = new Set<string>();
+  const untrusted: string[] = [];
   for (const entry of entries) {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) continue;
     const jwk = entry as Record<string, unknown>;
@@ -244,8 +255,9 @@ export function validateJwks(source: string, document: unknown): SourceKey[] {
     try {
       publicJwk = validatePublicJwk(alg, jwk);
     } catch (error) {
-      if (error instanceof KeyImportError) continue;
-      throw error;
+      if (!(error instanceof KeyImportError)) throw error;
+      untrusted.push(`kid ${JSON.stringify(kid)}: ${error.message}`);
+      continue;
     }
     // RFC 7517 §4.5: kids within a set should be distinct; when they are not, refuse both.
     if (valid.has(kid) || duplicated.has(kid)) {
@@ -257,6 +269,11 @@ export function validateJwks(source: string, document: unknown): SourceKey[] {
     if (valid.size > REMOTE_JWKS_LIMITS.maxKeysPerSource) {
       throw new RemoteJwksFetchError(source, 'invalid_jwks', `more than ${REMOTE_JWKS_LIMITS.maxKeysPerSource} usable keys`);
     }
+  }
+  // Bounded: a hostile document of many bad keys costs one log line, not one per key.
+  if (untrusted.length > 0) {
+    const shown = untrusted.slice(0, 5).join('; ');
+    log('jwks_key_dropped', source, untrusted.length > 5 ? `${shown}; and ${untrusted.length - 5} more` : shown);
   }
   return [...valid.values()];
 }
@@ -307,15 +324,6 @@ export class RemoteJwksSet {
   /** True when remote sources are configured. */
   get enabled(): boolean {
     return this.sources.length > 0;
-  }
-
-  /**
-   * In memory only, no I/O: whether any source's usable set has `kid`. The gate uses it to refuse a
-   * kid that is both local and remote (ambiguous) without paying a remote lookup for local kids.
-   */
-  hasKid(kid: string): boolean {
-    const now = this.deps.now();
-    return this.sources.some((source) => this.usable(source, now) && source.set!.keys.has(kid));
   }
 
   /**
@@ -506,11 +514,31 @@ export class RemoteJwksSet {
 
   /** Makes `copy` the source's set. A set with no importable key never replaces a usable one. */
   private async adopt(source: SourceState, copy: JwksCopy): Promise<boolean> {
-    const { set, imported } = await this.materialise(source, copy);
+    const { set, imported } = await this.materialise(source, await this.withoutLocalKids(source, copy));
     if (set.keys.size === 0) return false;
     source.set = set;
     source.imported = imported;
     return true;
+  }
+
+  /**
+   * Drops the keys published under a local kid, and logs each. If the local kids cannot be listed
+   * (KV failing), the set is kept whole: the gate looks a kid up locally first, so a local key
+   * still wins, and a kid whose local lookup fails is refused (503) before any remote key is tried.
+   */
+  private async withoutLocalKids(source: SourceState, copy: JwksCopy): Promise<JwksCopy> {
+    if (!this.deps.localKids) return copy;
+    let local: ReadonlySet<string>;
+    try {
+      local = await this.deps.localKids();
+    } catch (error) {
+      log('remote_jwks_local_kids_unreadable', source.url, error instanceof Error ? error.message : String(error));
+      return copy;
+    }
+    const kept = copy.keys.filter((key) => !local.has(key.kid));
+    if (kept.length === copy.keys.length) return copy;
+    for (const key of copy.keys) if (local.has(key.kid)) log('remote_jwks_kid_collision', source.url, `kid ${JSON.stringify(key.kid.slice(0, 128))} is a local signing key; the remote key is dropped`);
+    return { ...copy, keys: kept };
   }
 
   private async readCopy(source: SourceState): Promise<JwksCopy | null> {
@@ -585,7 +613,12 @@ export function remoteJwksFor(
   if (!set) {
     set = new RemoteJwksSet(
       { urls: parseJwksUrls(env.JWKS_URLS), ...options },
-      { fetch: deps.fetch ?? ((url, init) => fetch(url, init)), kv: deps.kv ?? env.KEYS, now: deps.now ?? Date.now },
+      {
+        fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
+        kv: deps.kv ?? env.KEYS,
+        now: deps.now ?? Date.now,
+        localKids: deps.localKids ?? (async () => new Set((await listKeys(env.KEYS)).map((key) => key.id))),
+      },
     );
     perEnv.set(env, set);
   }

@@ -77,7 +77,6 @@ describe('JWKS_URLS', () => {
     const server = fakeJwksServer();
     const set = new RemoteJwksSet({ urls: [] }, { fetch: server.fetch, kv, now: Date.now });
     expect(await set.lookup('anything')).toBeNull();
-    expect(set.hasKid('anything')).toBe(false);
     expect(server.calls).toBe(0);
   });
 });
@@ -96,16 +95,33 @@ describe('fetching a remote key set', () => {
     expect(request!.init.signal).toBeInstanceOf(AbortSignal);
   });
 
-  it('reports the source of a remote key and knows its kid in memory', async () => {
+  it('reports the source of a remote key', async () => {
     const pair = await signingPair('k-src', 'EdDSA');
     const server = fakeJwksServer([published(pair)]);
     const url = uniqueUrl();
-    const { set, lookup } = remoteSet(server, { urls: [url] });
-    expect(set.hasKid('k-src')).toBe(false); // memory only: nothing loaded yet
+    const { lookup } = remoteSet(server, { urls: [url] });
     const key = await lookup('k-src');
     expect(key).toMatchObject({ kid: 'k-src', algorithm: 'EdDSA', source: url, expiresAtMs: undefined });
-    expect(set.hasKid('k-src')).toBe(true);
-    expect(set.hasKid('other')).toBe(false);
+  });
+
+  it('drops a remote key published under a local kid when the set is loaded, and logs it (issue 11)', async () => {
+    const [clash, other] = await Promise.all([signingPair('local-kid', 'ES256'), signingPair('remote-only', 'ES256')]);
+    const server = fakeJwksServer([published(clash), published(other)]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const set = new RemoteJwksSet({ urls: [uniqueUrl()] }, { fetch: server.fetch, kv, now: manualClock().now, localKids: async () => new Set(['local-kid']) });
+    expect(await set.lookup('local-kid')).toBeNull();
+    expect(await set.lookup('remote-only')).toMatchObject({ kid: 'remote-only' });
+    expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain('remote_jwks_kid_collision');
+    warn.mockRestore();
+  });
+
+  it('keeps the set whole when the local kids cannot be listed (the gate looks local kids up first)', async () => {
+    const pair = await signingPair('k-kv-down', 'ES256');
+    const server = fakeJwksServer([published(pair)]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const set = new RemoteJwksSet({ urls: [uniqueUrl()] }, { fetch: server.fetch, kv, now: manualClock().now, localKids: () => Promise.reject(new Error('KV down')) });
+    expect(await set.lookup('k-kv-down')).toMatchObject({ kid: 'k-kv-down' });
+    warn.mockRestore();
   });
 
   it('imports each CryptoKey once, across refreshes of the same set', async () => {

@@ -124,18 +124,28 @@ describe('Wycheproof vectors through signet’s JWS layer', () => {
     ['ed25519_test.json', 'EdDSA', ed25519Vectors],
     ['rsa_signature_2048_sha256_test.json', 'RS256', rsaVectors],
   ] as const)('%s through the key import path (SPKI PEM and JWK → CryptoKey) + verifyJwsSignature', async (_file, alg, vectors) => {
-    const t = tally();
+    const t = { ...tally(), validUnderRefusedKey: 0 };
+    const policyRefusedKeys = new Set<string>();
     for (const group of (vectors as unknown as { testGroups: Array<Record<string, unknown> & { tests: Array<{ tcId: number; msg: string; sig: string; result: string; comment: string }> }> }).testGroups) {
       // Every group has an SPKI PEM, most a JWK too: both imported as a bring-your-own key would be.
       const keys: Array<TokenKey | null> = [];
+      const refusals: string[] = [];
       for (const publicKey of [group.publicKeyPem as string, (group.publicKeyJwk ?? group.keyJwk) as Record<string, unknown> | undefined]) {
         if (publicKey === undefined) continue;
         try {
           keys.push({ algorithm: alg, key: await importVerifyKey(alg, await importPublicKey(alg, publicKey)), expiresAtMs: undefined });
-        } catch {
+        } catch (error) {
           keys.push(null);
           t.keysRefused++;
+          refusals.push(error instanceof Error ? error.message : String(error));
         }
+      }
+      // Key hygiene (issue 11) refuses some vector keys that verify fine (RSA e = 3): their valid
+      // signatures are refused by policy, never by the verifier. Counted apart, each with its rule.
+      if (keys.every((key) => key === null)) {
+        policyRefusedKeys.add(refusals[0]!);
+        for (const test of group.tests) if (test.result === 'valid') t.validUnderRefusedKey++;
+        continue;
       }
       for (const test of group.tests) {
         const outcomes = new Set<Outcome>();
@@ -160,7 +170,9 @@ describe('Wycheproof vectors through signet’s JWS layer', () => {
         else t.validRefused.push(`#${test.tcId} ${test.comment}`);
       }
     }
-    console.log(`wycheproof ${alg}: ${t.invalidRefused} invalid refused, ${t.validAccepted} valid accepted, ${t.acceptable} acceptable, ${t.keysRefused} vector keys refused at import`);
+    console.log(`wycheproof ${alg}: ${t.invalidRefused} invalid refused, ${t.validAccepted} valid accepted, ${t.acceptable} acceptable, ${t.keysRefused} vector keys refused at import (${t.validUnderRefusedKey} valid signatures under them)`);
+    // The only vector keys refused are the weak ones key hygiene exists for.
+    expect([...policyRefusedKeys]).toEqual(alg === 'RS256' ? [expect.stringMatching(/exponent/)] : []);
     expect(t.invalidAccepted).toEqual([]);
     expect(t.validRefused).toEqual([]);
     expect(t.validAccepted).toBeGreaterThan(0);

@@ -90,6 +90,37 @@ describe('importPublicKey', () => {
     expect((await refusal(() => importPublicKey('ES256', text))).message).toMatch(message);
   });
 
+  it('refuses an RSA key with e = 3, as PEM and as JWK, naming "e"', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([3]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    expect((await refusal(async () => importPublicKey('RS256', await exportSPKI(pair.publicKey)))).message).toMatch(/RSA "e" must be at least 65537, got 3/);
+    expect((await refusal(async () => importPublicKey('RS256', (await exportJWK(pair.publicKey)) as Record<string, unknown>))).message).toMatch(/RSA "e" must be at least 65537/);
+  });
+
+  it('refuses an RSA JWK with an even modulus', async () => {
+    const { jwk } = await rsaPublicJwk(2048);
+    const n = Uint8Array.from(atob(jwk.n!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    n[n.length - 1]! &= 0xfe;
+    const even = btoa(String.fromCharCode(...n)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    expect((await refusal(() => importPublicKey('RS256', { ...jwk, n: even }))).message).toMatch(/RSA "n" is even/);
+  });
+
+  it('refuses the Ed25519 identity point, as JWK and as SPKI PEM (which WebCrypto itself accepts)', async () => {
+    const identity = Uint8Array.of(1, ...new Uint8Array(31));
+    const spkiDer = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, ...identity);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spkiDer))}\n-----END PUBLIC KEY-----`;
+    await expect(crypto.subtle.importKey('spki', spkiDer, { name: 'Ed25519' }, false, ['verify'])).resolves.toBeDefined();
+    const smallOrder = /Ed25519 "x" is a point of small order/;
+    expect((await refusal(() => importPublicKey('EdDSA', pem))).message).toMatch(smallOrder);
+    expect((await refusal(() => importPublicKey('EdDSA', { kty: 'OKP', crv: 'Ed25519', x: 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }))).message).toMatch(smallOrder);
+  });
+
+  it('refuses a P-256 JWK whose x is 33 bytes (a leading zero)', async () => {
+    const jwk = await exportJWK((await foreign('ES256')).publicKey);
+    const x = Uint8Array.from(atob(jwk.x!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const padded = btoa(String.fromCharCode(0, ...x)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    expect((await refusal(() => importPublicKey('ES256', { ...jwk, x: padded } as Record<string, unknown>))).message).toMatch(/P-256 "x" must be exactly 32 octets, got 33/);
+  });
+
   it('refuses a PKCS#8 private key PEM without echoing it', async () => {
     const { privateKeyBase64 } = await generateSigningKeyPair('ES256');
     const error = await refusal(() => importPublicKey('ES256', atob(privateKeyBase64)));
@@ -110,12 +141,15 @@ describe('validatePublicJwk', () => {
     expect((await refusal(() => validatePublicJwk('ES256', jwk))).field).toBe(field);
   });
 
-  it('counts RSA modulus bits without leading zero bytes', async () => {
+  it('counts RSA modulus bits without the one tolerated leading zero byte, and refuses a second', async () => {
     const { jwk } = await rsaPublicJwk(2048);
     const n = Uint8Array.from(atob(jwk.n!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-    const padded = btoa(String.fromCharCode(0, 0, ...n.slice(0, 127))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-    // 2 zero bytes + 127 bytes of modulus = at most 1016 significant bits
-    expect((await refusal(() => validatePublicJwk('RS256', { kty: 'RSA', n: padded, e: 'AQAB' }))).message).toMatch(/at least 2048/);
+    const encode = (bytes: number[]) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    // 1 zero byte + 127 bytes of modulus (top bit set) = 1016 significant bits
+    expect((await refusal(() => validatePublicJwk('RS256', { kty: 'RSA', n: encode([0, ...n.slice(0, 127)]), e: 'AQAB' }))).message).toMatch(/at least 2048 bits, this one has 1016/);
+    expect((await refusal(() => validatePublicJwk('RS256', { kty: 'RSA', n: encode([0, 0, ...n]), e: 'AQAB' }))).message).toMatch(/more than one leading zero/);
+    // the sign byte a DER encoder adds: tolerated, and WebCrypto imports it as the same key
+    await expect(importPublicKey('RS256', { kty: 'RSA', n: encode([0, ...n]), e: 'AQAB' })).resolves.toHaveProperty('kty', 'RSA');
   });
 
   it('keeps nothing but the public members', async () => {

@@ -1,0 +1,3 @@
+import { describeSourceDown } from './source-down';
+
+describeSourceDown('answers 500', { kind: 'status', status: 500 });

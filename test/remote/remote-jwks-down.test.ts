@@ -1,0 +1,3 @@
+import { describeSourceDown } from './source-down';
+
+describeSourceDown('resets the connection', { kind: 'down' });
