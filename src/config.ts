@@ -70,6 +70,8 @@ export interface Config {
   corsAllowOrigin: string;
   originTimeoutMs: number;
   maxSigningKeys: number;
+  /** Share of allowed gate requests written to the decision log (refusals always are). */
+  decisionLogSampleRate: number;
   devMode: boolean;
 }
 
@@ -94,6 +96,7 @@ export interface Env {
   ORIGIN_TIMEOUT_MS?: string;
   MAX_SIGNING_KEYS?: string;
   DEV_MODE?: string;
+  DECISION_LOG_SAMPLE_RATE?: string;
   /** Space-separated https URLs of trusted remote JWKS (issue 7); empty = none. */
   JWKS_URLS?: string;
 }
@@ -122,6 +125,7 @@ export const DEFAULTS = {
   CORS_ALLOW_ORIGIN: '*',
   ORIGIN_TIMEOUT_MS: 10_000,
   MAX_SIGNING_KEYS: 1_000,
+  DECISION_LOG_SAMPLE_RATE: 1,
 } as const;
 
 /** A configuration variable that is present but unusable. */
@@ -142,6 +146,16 @@ function integer(env: Env, name: keyof typeof DEFAULTS & keyof Env, min: number,
   if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(text.slice(0, 40))}`);
   const value = Number(text);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A share in [0, 1], written as a decimal (`0.05`, `1`). */
+function share(env: Env, name: 'DECISION_LOG_SAMPLE_RATE'): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return DEFAULTS[name];
+  const text = String(raw).trim();
+  const value = /^(?:0(?:\.\d{1,6})?|1(?:\.0{1,6})?|\.\d{1,6})$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) throw new ConfigError(name, `must be a decimal between 0 and 1, got ${JSON.stringify(text.slice(0, 40))}`);
   return value;
 }
 
@@ -209,6 +223,7 @@ export function parseConfig(env: Env): Config {
     corsAllowOrigin: env.CORS_ALLOW_ORIGIN || DEFAULTS.CORS_ALLOW_ORIGIN,
     originTimeoutMs: integer(env, 'ORIGIN_TIMEOUT_MS', 1, 120_000),
     maxSigningKeys: integer(env, 'MAX_SIGNING_KEYS', 1, 100_000),
+    decisionLogSampleRate: share(env, 'DECISION_LOG_SAMPLE_RATE'),
     devMode: devMode === 'true',
   };
 }

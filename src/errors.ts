@@ -73,7 +73,10 @@ export interface FieldIssue {
   message: string;
 }
 
-/** A refusal with its stable reason. Thrown by shells, caught once and rendered by `errorResponse`. */
+/**
+ * A refusal with its stable reason: the one refusal type of signet (admin, gate, token layer,
+ * origin). Thrown by shells, caught once and rendered by `errorResponse`.
+ */
 export class Refusal extends Error {
   constructor(
     readonly reason: Reason,

@@ -4,19 +4,27 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { configFor, type Env } from '../config';
 import { errorResponse } from '../errors';
+import type { KeyCache } from '../keys/cache';
 import { statusAt } from '../keys/record';
-import { revocationCache } from '../keys/revocations';
+import type { RevocationCache } from '../keys/revocations';
 import { getKeys, listKeys } from '../keys/store';
 import { basicCredentials, credentialsMatch } from './auth';
 import { openApiDocument } from './openapi';
-import { policyCache } from '../policy/cache';
+import type { PolicyCache } from '../policy/cache';
 import { playbackPolicyRoutes } from './playback-policies';
 import { revocationRoutes } from './revocations';
 import { signingKeyRoutes } from './signing-keys';
 
 const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="signet", charset="UTF-8"' };
 
-export function adminApp() {
+/** The isolate caches an admin write must update at once, so the isolate that made it sees it. */
+export interface AdminCaches {
+  keys: KeyCache;
+  revocations: RevocationCache;
+  policies: PolicyCache;
+}
+
+export function adminApp(caches: AdminCaches) {
   const app = new Hono<{ Bindings: Env }>();
 
   const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
@@ -32,11 +40,10 @@ export function adminApp() {
   app.use('/v1/iam/*', requireAdmin);
   app.use('/v1/playback-policies/*', requireAdmin);
 
-  signingKeyRoutes(app);
-  // Revocations take effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
-  revocationRoutes(app, () => revocationCache.invalidate());
-  // A policy change takes effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
-  playbackPolicyRoutes(app, (playbackId) => policyCache.evict(playbackId));
+  // Each change takes effect at once in this isolate, elsewhere within KEY_CACHE_TTL_SECONDS + KV propagation.
+  signingKeyRoutes(app, (kid) => caches.keys.evict(kid));
+  revocationRoutes(app, () => caches.revocations.invalidate());
+  playbackPolicyRoutes(app, (playbackId) => caches.policies.evict(playbackId));
 
   app.get('/.well-known/jwks.json', async (c) => {
     const nowMs = Date.now();
@@ -53,9 +60,4 @@ export function adminApp() {
   app.get('/healthz', (c) => c.json({ ok: true }, 200, { 'Cache-Control': 'no-store' }));
 
   return app;
-}
-
-/** Paths the admin face owns: a request here never reaches the gate (so `v1` and `healthz` are not playback IDs). */
-export function isAdminPath(pathname: string): boolean {
-  return pathname === '/v1' || pathname.startsWith('/v1/') || pathname === '/healthz' || pathname.startsWith('/.well-known/');
 }

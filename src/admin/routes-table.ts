@@ -14,3 +14,13 @@ const ROUTES: Array<[RegExp, string[]]> = [
 export function allowedAdminMethods(pathname: string): string[] {
   return ROUTES.find(([pattern]) => pattern.test(pathname))?.[1] ?? [];
 }
+
+/** Paths the admin face owns: a request here never reaches the gate (so `v1` and `healthz` are not playback IDs). */
+export function isAdminPath(pathname: string): boolean {
+  return pathname === '/v1' || pathname.startsWith('/v1/') || pathname === '/healthz' || pathname.startsWith('/.well-known/');
+}
+
+/** Paths of the gate: everything but the admin face and the local demo (`/`, `/demo/…`). */
+export function isGatePath(pathname: string): boolean {
+  return !(isAdminPath(pathname) || pathname === '/' || pathname.startsWith('/demo/'));
+}

@@ -6,7 +6,6 @@
 import type { Hono } from 'hono';
 import { configFor, LIMITS, type Env } from '../config';
 import { Refusal } from '../errors';
-import { keyCache } from '../keys/cache';
 import { generateSigningKeyPair, importPublicKey, KeyImportError, publicJwkToSpki } from '../keys/material';
 import { lastUsedKvName, readLastUsed } from '../keys/last-used';
 import { listView, statusAt, type SigningKeyRecord } from '../keys/record';
@@ -79,7 +78,7 @@ async function mustGet(store: KVNamespace, id: string): Promise<SigningKeyRecord
   return record;
 }
 
-export function signingKeyRoutes(app: AdminApp) {
+export function signingKeyRoutes(app: AdminApp, onChange: (kid: string) => void) {
   app.post('/v1/iam/signing-keys', async (c) => {
     const body = await readJsonBody(c.req.raw, CreateSigningKeyBody);
     const nowMs = Date.now();
@@ -105,7 +104,7 @@ export function signingKeyRoutes(app: AdminApp) {
     if (body.name !== undefined) record.name = body.name;
     if (expiresAt) record.expiresAt = expiresAt;
     decided(await registryOf(c.env).createKey(record, configFor(c.env).maxSigningKeys));
-    keyCache.evict(id);
+    onChange(id);
     audit(body.publicKey !== undefined ? 'signing_key.import' : 'signing_key.create', record);
     return c.json({ success: true, data: createdView(record, privateKey, nowMs) }, 201);
   });
@@ -146,8 +145,8 @@ export function signingKeyRoutes(app: AdminApp) {
     };
     // The registry decides: only an active key rotates, once (racing rotates get 409 key_not_active).
     const { retiring } = decided(await registry.rotateKey(old.id, fresh, graceMs, nowMs, configFor(c.env).maxSigningKeys));
-    keyCache.evict(old.id);
-    keyCache.evict(fresh.id);
+    onChange(old.id);
+    onChange(fresh.id);
     audit('signing_key.rotate', fresh, { rotatedFrom: old.id, oldExpiresAt: retiring.expiresAt });
     return c.json({ success: true, data: createdView(fresh, pair.privateKeyBase64, nowMs) }, 201);
   });
@@ -155,7 +154,7 @@ export function signingKeyRoutes(app: AdminApp) {
   app.delete('/v1/iam/signing-keys/:id', async (c) => {
     const record = decided(await registryOf(c.env).deleteKey(keyIdOf(c.req.param('id'))));
     await c.env.KEYS.delete(lastUsedKvName(record.id)).catch(() => undefined);
-    keyCache.evict(record.id);
+    onChange(record.id);
     audit('signing_key.delete', record, { statusAtDeletion: statusAt(record, Date.now()) });
     return c.json({ success: true, data: { message: 'signing key deleted successfully' } });
   });

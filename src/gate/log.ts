@@ -1,14 +1,29 @@
 /** The decision log (SPEC §5): one JSON line per gated request. Never the token or the grant. */
-export interface Decision {
-  decision: 'allow' | 'deny';
+
+/** What the pipeline learned about a request, step by step (gate/index.ts is its only writer). */
+export interface DecisionFacts {
+  /** Set once the request passed every check and went to the origin. */
+  decision?: 'allow';
+  /** Set when the request was refused, whatever step refused it. */
   reason?: string;
   playbackId?: string;
   resourceClass?: string;
   kid?: string;
   credential?: string;
-  status: number;
 }
 
-export function logDecision(decision: Decision, startedMs: number): void {
-  console.log(JSON.stringify({ event: 'gate', ...decision, durationMs: Date.now() - startedMs }));
+export function logDecision(facts: DecisionFacts, status: number, durationMs: number): void {
+  console.log(
+    JSON.stringify({
+      event: 'gate',
+      decision: facts.reason === undefined ? 'allow' : 'deny',
+      reason: facts.reason,
+      playbackId: facts.playbackId,
+      resourceClass: facts.resourceClass,
+      kid: facts.kid,
+      credential: facts.credential,
+      status,
+      durationMs,
+    }),
+  );
 }

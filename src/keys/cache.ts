@@ -113,20 +113,12 @@ export class KeyCache {
     this.unknown.delete(kid);
   }
 
-  /** Forget everything (tests). */
-  clear(): void {
-    this.known.clear();
-    this.unknown.clear();
-    this.kvReads = 0;
-  }
 
   get size() {
     return { known: this.known.size, unknown: this.unknown.size };
   }
 }
 
-/** The isolate's cache: module state lives as long as the isolate. */
-export const keyCache = new KeyCache();
 
 /**
  * Key hygiene at the read path too (issue 11): a key stored before the hygiene rules existed (a

@@ -56,16 +56,8 @@ export class LastUsedTracker {
     console.warn(JSON.stringify({ event: 'last_used_write_failed', detail: error instanceof Error ? error.message : String(error) }));
   }
 
-  /** Forget everything (tests). */
-  clear(): void {
-    this.writtenAt.clear();
-    this.errorLogged = false;
-    this.writes = 0;
-  }
 }
 
-/** The isolate's tracker: module state lives as long as the isolate. */
-export const lastUsedTracker = new LastUsedTracker();
 
 /**
  * `lastUsedAt` of each id that has one, via KV bulk get (≤ 100 names per call, one KV operation

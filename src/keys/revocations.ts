@@ -210,13 +210,5 @@ export class RevocationCache {
     this.invalidated = true;
   }
 
-  /** Forget everything (tests). */
-  clear(): void {
-    this.current = null;
-    this.invalidated = false;
-    this.loads = 0;
-  }
 }
 
-/** The isolate's revocation cache: module state lives as long as the isolate. */
-export const revocationCache = new RevocationCache();

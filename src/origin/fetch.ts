@@ -3,6 +3,7 @@
  * the timeout, streaming, and the bounded read of playlists that are rewritten.
  */
 import { ASSETS_ORIGIN, LIMITS } from '../config';
+import { Refusal } from '../errors';
 
 /** Request headers a player may send that the origin needs. Never Cookie, Authorization or Referer (they may carry the token). */
 const FORWARDED_REQUEST_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'Accept', 'Accept-Language', 'User-Agent'];
@@ -10,22 +11,7 @@ const FORWARDED_REQUEST_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Mod
 /** Media headers passed back to the player; everything else of the origin (Set-Cookie, internals) stays behind. */
 const FORWARDED_RESPONSE_HEADERS = ['Content-Type', 'Content-Length', 'Content-Range', 'Content-Encoding', 'Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control', 'Expires', 'Age', 'Vary', 'Content-Language', 'Content-Disposition'];
 
-export class OriginFailure extends Error {
-  constructor(
-    readonly reason: 'origin_error' | 'origin_timeout',
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
-
-/**
- * When each origin response's time budget runs out (epoch ms): ORIGIN_TIMEOUT_MS counted from the
- * request to the origin. Streamed media is paced by the player and is not timed; a playlist the
- * gate buffers for rewriting is (readPlaylist), or an origin that sends headers and then stalls
- * would hold the gate request open for as long as it keeps the connection (slow loris).
- */
-const deadlines = new WeakMap<Response, number>();
+const originFailure = (reason: 'origin_error' | 'origin_timeout', description: string) => new Refusal(reason, description);
 
 /**
  * Asks the origin for `path` (already checked to be under /{P}) with `query` (gate parameters
@@ -41,28 +27,24 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  const controller = new AbortController();
-  const deadlineMs = Date.now() + timeoutMs;
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  // The platform's own timer signal: no controller or timer of ours per request.
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
+    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal });
   } catch {
-    if (controller.signal.aborted) throw new OriginFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
-    throw new OriginFailure('origin_error', 'The origin could not be reached.');
-  } finally {
-    clearTimeout(timer);
+    if (signal.aborted) throw originFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
+    throw originFailure('origin_error', 'The origin could not be reached.');
   }
   if (response.status >= 500) {
     await response.body?.cancel();
-    throw new OriginFailure('origin_error', `The origin answered ${response.status}.`);
+    throw originFailure('origin_error', `The origin answered ${response.status}.`);
   }
   if (response.status >= 300 && response.status < 400 && response.status !== 304) {
     await response.body?.cancel();
     // Following an origin redirect could leave the origin; the gate does not.
-    throw new OriginFailure('origin_error', `The origin answered a redirect (${response.status}).`);
+    throw originFailure('origin_error', `The origin answered a redirect (${response.status}).`);
   }
-  deadlines.set(response, deadlineMs);
   return response;
 }
 
@@ -78,14 +60,16 @@ export function mediaHeaders(origin: Response): Headers {
 
 /**
  * Reads a playlist body as text, refusing (origin_error) once it exceeds LIMITS.maxPlaylistBytes
- * and (origin_timeout) once the response's time budget from fetchFromOrigin is spent: a hostile or
- * broken origin can make the gate buffer neither without bound nor forever.
+ * and (origin_timeout) once `deadlineMs` (ORIGIN_TIMEOUT_MS counted from the request to the
+ * origin) has passed: streamed media is paced by the player and is not timed, but a playlist the
+ * gate buffers is, or an origin that sends headers and then stalls would hold the request open for
+ * as long as it keeps the connection (slow loris).
  */
-export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlaylistBytes, deadlineMs = deadlines.get(origin)): Promise<string> {
+export async function readPlaylist(origin: Response, deadlineMs: number | undefined, maxBytes = LIMITS.maxPlaylistBytes): Promise<string> {
   const declared = Number(origin.headers.get('Content-Length') ?? '0');
   if (declared > maxBytes) {
     await origin.body?.cancel();
-    throw new OriginFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
+    throw originFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
   }
   if (!origin.body) return '';
   const reader = origin.body.getReader();
@@ -97,7 +81,7 @@ export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlayli
     if (deadlineMs === undefined) return;
     timer = setTimeout(() => {
       reader.cancel().catch(() => {});
-      reject(new OriginFailure('origin_timeout', 'The origin did not send the whole playlist in time.'));
+      reject(originFailure('origin_timeout', 'The origin did not send the whole playlist in time.'));
     }, Math.max(0, deadlineMs - Date.now()));
   });
   budgetSpent.catch(() => {}); // raced below; never an unhandled rejection
@@ -108,13 +92,13 @@ export async function readPlaylist(origin: Response, maxBytes = LIMITS.maxPlayli
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new OriginFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
+        throw originFailure('origin_error', `The origin's playlist is larger than ${maxBytes} bytes.`);
       }
       text += decoder.decode(value, { stream: true });
     }
   } catch (error) {
-    if (error instanceof OriginFailure) throw error;
-    throw new OriginFailure('origin_error', 'The origin closed the connection while sending the playlist.');
+    if (error instanceof Refusal) throw error;
+    throw originFailure('origin_error', 'The origin closed the connection while sending the playlist.');
   } finally {
     clearTimeout(timer);
   }

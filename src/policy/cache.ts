@@ -80,17 +80,9 @@ export class PolicyCache {
     this.entries.delete(playbackId);
   }
 
-  /** Forget everything (tests). */
-  clear(): void {
-    this.generation++;
-    this.entries.clear();
-    this.kvReads = 0;
-  }
 
   get size(): number {
     return this.entries.size;
   }
 }
 
-/** The isolate's cache: module state lives as long as the isolate. */
-export const policyCache = new PolicyCache();

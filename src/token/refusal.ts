@@ -1,5 +1,8 @@
-/** Why a playback token (or grant) was refused: a gate Reason plus a description safe to show. */
-import type { Reason } from '../errors';
+/**
+ * Why a playback token (or grant) was refused: a Refusal (the one refusal type of errors.ts) whose
+ * reason is narrowed to the token layer's, so token/ can only raise what it owns.
+ */
+import { Refusal, type Reason } from '../errors';
 
 export type TokenReason = Extract<
   Reason,
@@ -18,11 +21,9 @@ export type TokenReason = Extract<
   | 'token_revoked'
 >;
 
-export class TokenRefusal extends Error {
-  constructor(
-    readonly reason: TokenReason,
-    readonly description: string,
-  ) {
-    super(`${reason}: ${description}`);
+export class TokenRefusal extends Refusal {
+  declare readonly reason: TokenReason;
+  constructor(reason: TokenReason, description: string) {
+    super(reason, description);
   }
 }

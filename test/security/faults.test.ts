@@ -38,9 +38,18 @@ function faultyKv(inner: KVNamespace, fail: (operation: Operation, call: number)
 
 const everyOperation = () => true;
 
+/** Calls the worker with `overrides` on a new env object: a new env is a fresh runtime (an isolate of its own, cold caches). */
 async function gateCall(path: string, overrides: Partial<Record<string, unknown>> = {}) {
   const ctx = createExecutionContext();
   const response = await worker.fetch(new Request(`https://gate.test${path}`), { ...env, ...overrides } as typeof env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Calls the worker with this very env object, so its runtime (caches) carries over between calls. */
+async function isolateCall(path: string, isolate: typeof env) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`https://gate.test${path}`), isolate, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -151,14 +160,17 @@ describe('KV failures at the gate', () => {
   it('keeps serving a key already cached when every KV operation fails (warm, then fail)', async () => {
     const key = await createKey('ES256');
     const p = playbackId();
-    const warm = await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`);
+    // One env object is one isolate's runtime (its caches): warm it, then make its KV fail.
+    const kvState = { failing: false };
+    const isolate = { ...env, KEYS: faultyKv(env.KEYS, () => kvState.failing) };
+    const warm = await isolateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, isolate);
     expect(warm.status).toBe(200);
     const grant = /grant=([A-Za-z0-9_.-]+)/.exec(await warm.text())![1]!;
-    const broken = faultyKv(env.KEYS, everyOperation);
-    const again = await gateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, { KEYS: broken });
+    kvState.failing = true;
+    const again = await isolateCall(`/${p}.m3u8?token=${await fastpixToken(key, p)}`, isolate);
     expect(again.status).toBe(200);
     await again.body?.cancel();
-    const segment = await gateCall(`/${p}/v0/seg0.m4s?grant=${grant}`, { KEYS: broken });
+    const segment = await isolateCall(`/${p}/v0/seg0.m4s?grant=${grant}`, isolate);
     expect(segment.status).toBe(200);
     await segment.body?.cancel();
   });
@@ -190,9 +202,7 @@ describe('KV failures at the gate', () => {
     const p = playbackId();
     const warm = await play(`/${p}.m3u8?token=${await fastpixToken(key, p)}`);
     const grant = /grant=([A-Za-z0-9_.-]+)/.exec(await warm.text())![1]!;
-    // another isolate's view: same grant, key not cached there — simulated by a kid-level eviction
-    const { keyCache } = await import('../../src/keys/cache');
-    keyCache.evict(key.id);
+    // another isolate's view (a fresh env object is a fresh runtime): same grant, key not cached there
     const response = await gateCall(`/${p}/v0/seg1.m4s?grant=${grant}`, { KEYS: faultyKv(env.KEYS, everyOperation) });
     expect(await refusal(response)).toMatchObject({ status: 503, reason: 'keys_unavailable' });
     expect((await originSaw(p)).filter((seen) => seen.url.includes('seg1'))).toEqual([]);

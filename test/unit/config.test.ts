@@ -30,6 +30,7 @@ describe('parseConfig', () => {
       corsAllowOrigin: '*',
       originTimeoutMs: 10_000,
       maxSigningKeys: 1_000,
+      decisionLogSampleRate: 1,
       devMode: false,
     });
     expect(DEFAULTS.MAX_SIGNING_KEYS).toBe(1000);
@@ -47,6 +48,9 @@ describe('parseConfig', () => {
     ['ISSUER', 'https://auth.example', 'issuer', 'https://auth.example'],
     ['CORS_ALLOW_ORIGIN', 'https://player.example', 'corsAllowOrigin', 'https://player.example'],
     ['DEV_MODE', 'true', 'devMode', true],
+    ['DECISION_LOG_SAMPLE_RATE', '0.05', 'decisionLogSampleRate', 0.05],
+    ['DECISION_LOG_SAMPLE_RATE', '0', 'decisionLogSampleRate', 0],
+    ['DECISION_LOG_SAMPLE_RATE', '1', 'decisionLogSampleRate', 1],
   ] as const)('reads %s=%j', (variable, value, member, expected) => {
     expect(parseConfig({ ...base, [variable]: value })[member]).toEqual(expected);
   });
@@ -84,6 +88,10 @@ describe('parseConfig', () => {
     ['TOKEN_QUERY_PARAM', 'has space'],
     ['TOKEN_COOKIE', 'a;b'],
     ['DEV_MODE', '1'],
+    ['DECISION_LOG_SAMPLE_RATE', '1.5'],
+    ['DECISION_LOG_SAMPLE_RATE', '-0.1'],
+    ['DECISION_LOG_SAMPLE_RATE', '5%'],
+    ['DECISION_LOG_SAMPLE_RATE', 'half'],
   ])('refuses %s=%j, naming the variable', (variable, value) => {
     expect(refusal({ [variable]: value }).variable).toBe(variable);
   });
