@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index';
-import { createKey, fastpixToken, playbackId } from '../support/helpers';
+import { createKey, fastpixToken, nowSeconds, playbackId, sign } from '../support/helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -26,7 +26,8 @@ describe('the decision log', () => {
     const key = await createKey('ES256');
     const p = playbackId();
     const token = await fastpixToken(key, p);
-    const lines = await gateLines('1', [`/${p}.m3u8?token=${token}`, `/${p}.m3u8`, `/${p}.m3u8?token=${token}x`]);
+    const forged = await sign(await createKey('ES256'), { kid: key.id, aud: `media:${p}`, exp: nowSeconds() + 600 }); // another key's signature under this kid
+    const lines = await gateLines('1', [`/${p}.m3u8?token=${token}`, `/${p}.m3u8`, `/${p}.m3u8?token=${forged}`]);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ decision: 'allow', playbackId: p, resourceClass: 'v', kid: key.id, credential: 'query', status: 200 });
     expect(lines[1]).toMatchObject({ decision: 'deny', reason: 'token_missing', credential: 'none', status: 401 });
