@@ -43,7 +43,7 @@ const workersTest = (name: string, include: string[], exclude: string[], extraBi
       },
     }),
   ],
-  test: { name, include, exclude, testTimeout: 20_000, setupFiles: ['./test/support/hygiene-setup.ts'] },
+  test: { name, include, exclude, testTimeout: 20_000, hookTimeout: 30_000, setupFiles: ['./test/support/hygiene-setup.ts'] },
 });
 
 const withSequentialFiles = <P extends { test: object }>(project: P): P => ({ ...project, test: { ...project.test, maxWorkers: 1 } });

@@ -13,12 +13,19 @@ import { errorResponse } from './errors';
 import { createGate, type Gate } from './gate';
 import { KeyCache } from './keys/cache';
 import { LastUsedTracker } from './keys/last-used';
-import { remoteJwksFor } from './keys/remote-jwks';
 import { RevocationCache } from './keys/revocations';
 import { PolicyCache } from './policy/cache';
 
 /** The key registry Durable Object class, bound as REGISTRY in wrangler.toml. */
 export { KeyRegistry } from './keys/registry';
+
+/** Loaded only when JWKS_URLS is set: most deployments never evaluate the remote JWKS code. */
+async function remoteJwksOf(env: Env) {
+  if (!env.JWKS_URLS) return null;
+  const { remoteJwksFor } = await import('./keys/remote-jwks');
+  const set = remoteJwksFor(env);
+  return set.enabled ? set : null;
+}
 
 interface Runtime {
   gate: Gate;
@@ -26,14 +33,21 @@ interface Runtime {
   admin?: Promise<ReturnType<typeof createAdminFace>>;
 }
 
-const runtimes = new WeakMap<Env, Runtime>();
+const runtimes = new WeakMap<Env, Promise<Runtime>>();
 
-/** Builds the runtime of `env` once. Throws the (remembered, logged once) ConfigError of a bad configuration. */
-function runtimeFor(env: Env): Runtime {
+/** The runtime of `env`, built once. Rejects with the (remembered, logged once) ConfigError of a bad configuration. */
+function runtimeFor(env: Env): Promise<Runtime> {
   let runtime = runtimes.get(env);
-  if (runtime) return runtime;
+  if (!runtime) {
+    runtime = buildRuntime(env);
+    runtimes.set(env, runtime);
+  }
+  return runtime;
+}
+
+async function buildRuntime(env: Env): Promise<Runtime> {
   const config = configFor(env);
-  const remoteJwks = env.JWKS_URLS ? remoteJwksFor(env) : null;
+  const remoteJwks = await remoteJwksOf(env);
   const caches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache() };
   const gate = createGate({
     config,
@@ -41,12 +55,10 @@ function runtimeFor(env: Env): Runtime {
     assets: env.ASSETS,
     ...caches,
     lastUsed: new LastUsedTracker(),
-    remoteJwks: remoteJwks?.enabled ? remoteJwks : null,
+    remoteJwks,
     clock: Date.now,
   });
-  runtime = { gate, caches };
-  runtimes.set(env, runtime);
-  return runtime;
+  return { gate, caches };
 }
 
 /** The path of a request URL without parsing it (workerd hands an absolute, normalised URL). */
@@ -60,7 +72,7 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     let runtime: Runtime;
     try {
-      runtime = runtimeFor(env);
+      runtime = await runtimeFor(env);
     } catch (error) {
       // Bad configuration answers 500 config_invalid to every request, naming the variable.
       if (!(error instanceof ConfigError)) throw error;

@@ -12,7 +12,7 @@ import { LIMITS, type Config } from '../config';
 import { errorResponse, Refusal } from '../errors';
 import type { KeyCache } from '../keys/cache';
 import type { LastUsedTracker } from '../keys/last-used';
-import { RemoteJwksAmbiguousKid, RemoteJwksUnavailable, type RemoteJwksSet } from '../keys/remote-jwks';
+import type { RemoteJwksSet } from '../keys/remote-jwks';
 import { findRevocation, type RevocationCache } from '../keys/revocations';
 import { StoreUnavailable } from '../keys/store';
 import { resolveImageParams } from '../media/image-params';
@@ -223,10 +223,12 @@ function traced(error: unknown, kid: string | undefined): unknown {
 /** Everything the pipeline can throw, as the reason it stands for. Unknown errors refuse (fail closed). */
 function asRefusal(error: unknown): Refusal {
   if (error instanceof Refusal) return error;
-  if (error instanceof RemoteJwksAmbiguousKid) {
+  // Remote JWKS errors by their stable codes (keys/remote-jwks.ts is loaded only when JWKS_URLS is set).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
     return new Refusal('key_unknown', 'The token "kid" is published with different keys by more than one remote JWKS source; it is refused rather than guessed.');
   }
-  if (error instanceof StoreUnavailable || error instanceof RemoteJwksUnavailable) {
+  if (error instanceof StoreUnavailable || code === 'ERR_REMOTE_JWKS_UNAVAILABLE') {
     return new Refusal('keys_unavailable', 'Signing keys cannot be loaded right now; playback is refused until they can (fail closed).');
   }
   console.error(JSON.stringify({ event: 'gate_error', error: error instanceof Error ? error.name : 'unknown' }));

@@ -11,8 +11,7 @@
  */
 import { LIMITS } from '../config';
 import type { Algorithm } from './algorithms';
-import { assertTrustworthyPublicKey } from './hygiene';
-import { importVerifyKey, KeyImportError } from './material';
+import { importVerifyKey } from './verify-key';
 import { getKey, StoreUnavailable } from './store';
 import type { SigningKeyRecord } from './record';
 
@@ -86,7 +85,7 @@ export class KeyCache {
     this.kvReads++;
     const record = await getKey(store, kid);
     // An expired key stays cached (with its expiry) so the gate can say key_expired, not key_unknown.
-    if (!record || !trustworthy(record)) {
+    if (!record || !(await trustworthy(record))) {
       this.known.delete(kid);
       this.remember(this.unknown, kid, nowMs + LIMITS.negativeCacheSeconds * 1000, this.maxNegative);
       return null;
@@ -125,7 +124,9 @@ export class KeyCache {
  * small-order Ed25519 key imported by an attacker, say) is never trusted, only logged. One check
  * per key load, not per request.
  */
-function trustworthy(record: SigningKeyRecord): boolean {
+async function trustworthy(record: SigningKeyRecord): Promise<boolean> {
+  // Loaded with the first key load (the curves library is not needed to start the worker).
+  const { assertTrustworthyPublicKey, KeyImportError } = await import('./hygiene');
   try {
     assertTrustworthyPublicKey(record.algorithm, record.publicJwk);
     return true;

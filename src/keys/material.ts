@@ -3,13 +3,13 @@
  * a validated public JWK. No I/O. The private half never leaves `generateSigningKeyPair`'s result.
  */
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importSPKI, type JWK } from 'jose';
-import { JWK_SHAPE, PRIVATE_JWK_MEMBERS, WEBCRYPTO, type Algorithm } from './algorithms';
+import { JWK_SHAPE, PRIVATE_JWK_MEMBERS, type Algorithm } from './algorithms';
 import { assertTrustworthyPublicKey, KeyImportError } from './hygiene';
 
 export { KeyImportError };
 
-/** The public JWK signet stores: only the members needed to verify, nothing else. */
-export type PublicJwk = { kty: string; crv?: string; n?: string; e?: string; x?: string; y?: string };
+import type { PublicJwk } from './verify-key';
+export type { PublicJwk };
 
 export interface GeneratedPair {
   publicJwk: PublicJwk;
@@ -103,7 +103,4 @@ export async function publicJwkToSpki(algorithm: Algorithm, jwk: PublicJwk): Pro
   return exportSPKI(key);
 }
 
-/** Imports a stored public JWK as a verify-only CryptoKey (the gate's key cache holds these). */
-export function importVerifyKey(algorithm: Algorithm, jwk: PublicJwk): Promise<CryptoKey> {
-  return crypto.subtle.importKey('jwk', { ...jwk, ext: false } as JsonWebKey, WEBCRYPTO[algorithm].import, false, ['verify']);
-}
+export { importVerifyKey } from './verify-key';

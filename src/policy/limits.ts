@@ -26,3 +26,6 @@ export const POLICY_LIMITS = {
   viewerNetworkPrefixV4: 24,
   viewerNetworkPrefixV6: 48,
 } as const;
+
+/** A user-agent policy entry written as `/pattern/` or `/pattern/i` (schema.ts validates, evaluate.ts runs it). */
+export const USER_AGENT_REGEX_ENTRY = /^\/(.+)\/(i?)$/s;

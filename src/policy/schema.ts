@@ -27,7 +27,7 @@ const domainEntry = z
 const domainList = z.array(domainEntry).max(POLICY_LIMITS.maxPolicyListEntries).default([]);
 
 /** A `/source/` or `/source/i` entry; anything else is a substring. */
-const REGEX_ENTRY = /^\/(.+)\/(i?)$/s;
+import { USER_AGENT_REGEX_ENTRY as REGEX_ENTRY } from './limits';
 
 /**
  * Why a regex source is refused, or undefined when it is acceptable.
@@ -150,4 +150,6 @@ export type PlaybackPolicy = z.output<typeof PlaybackPolicy>;
 /** What a client sends; defaults not yet applied. */
 export type PlaybackPolicyInput = z.input<typeof PlaybackPolicy>;
 
-export { REGEX_ENTRY as USER_AGENT_REGEX_ENTRY };
+
+/** A policy as stored in KV (policy/store.ts re-validates every entry it reads). */
+export const StoredPlaybackPolicyEntry = z.strictObject({ policy: PlaybackPolicy, updatedAt: z.string() });

@@ -3,9 +3,8 @@
  * its `updatedAt`. Every KV failure, and an entry that no longer validates, surfaces as
  * StoreUnavailable (fail closed: a broken policy never reads as "no policy").
  */
-import { z } from '@hono/zod-openapi';
 import { kv, StoreUnavailable } from '../keys/store';
-import { PlaybackPolicy } from './schema';
+import type { PlaybackPolicy } from './schema';
 
 export const POLICY_PREFIX = 'policy:';
 export const policyKvKey = (playbackId: string) => `${POLICY_PREFIX}${playbackId}`;
@@ -16,7 +15,6 @@ export interface StoredPlaybackPolicy {
   updatedAt: string;
 }
 
-const StoredEntry = z.strictObject({ policy: PlaybackPolicy, updatedAt: z.string() });
 
 export async function getPolicy(store: KVNamespace, playbackId: string): Promise<StoredPlaybackPolicy | null> {
   const text = await kv('get policy', () => store.get(policyKvKey(playbackId)));
@@ -28,7 +26,9 @@ export async function getPolicy(store: KVNamespace, playbackId: string): Promise
     throw new StoreUnavailable('get policy (corrupt entry)', error);
   }
   // Re-validated on read: the evaluator trusts its input (regexes included), KV is not the schema.
-  const result = StoredEntry.safeParse(parsed);
+  // The schema is loaded with the first stored policy: playback IDs without one never need it.
+  const { StoredPlaybackPolicyEntry } = await import('./schema');
+  const result = StoredPlaybackPolicyEntry.safeParse(parsed);
   if (!result.success) throw new StoreUnavailable('get policy (invalid entry)', result.error);
   return result.data;
 }
