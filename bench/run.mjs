@@ -1,30 +1,28 @@
 #!/usr/bin/env node
 // signet benchmark (issue 5). Serves three workers under workerd through the Miniflare API (never
 // wrangler dev): baseline (passthrough), signet (src/index.ts) and peer (hono/jwk), all in front
-// of the same loopback origin, and drives them with autocannon in alternating rounds.
+// of the same loopback origin, and drives them with autocannon in alternating rounds. Also (issue
+// 13): cold starts against a trivial worker, and the minified bundle's composition. Shared code:
+// bench/lib/harness.mjs (also used by bench/profile.mjs, the CPU profiler).
 //
 //   node bench/run.mjs            full run (~4-6 min), writes bench/results/latest.{md,json}
 //   node bench/run.mjs --smoke    a few hundred requests per server and scenario (< 60 s);
 //                                 exits non-zero only when something is broken, never on speed
 //
 // Options: --duration=S (seconds per load cell, default 6), --rounds=N (default 2),
+//          --cold-starts=N (fresh Miniflare starts per row of (e); default 6, 2 in --smoke),
 //          --out=DIR (default bench/results; the smoke run writes nothing unless --out is given),
 //          --render=FILE.json (re-render FILE.md and the targets from a saved run; runs nothing).
 // See bench/README.md for what each scenario means.
-import { execSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import autocannon from 'autocannon';
-import { build } from 'esbuild';
-import { importPKCS8, SignJWT } from 'jose';
-import { Miniflare } from 'miniflare';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BENCH = join(ROOT, 'bench');
+import { join, resolve } from 'node:path';
+import { bundleComposition, renderBundle } from './lib/bundle.mjs';
+import {
+  BENCH, buildWorker, cannon, CONNECTIONS, copyKeys, cpuMs, createSigningKey, fmt, get, grantFromPlaylist, machine, machineNote,
+  median, PLAYBACK_ID, ratio, ROOT, signPool, signToken, startOriginProcess, startServer as startWorkerd,
+} from './lib/harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -38,13 +36,8 @@ const SMOKE = Boolean(args.smoke);
 const ROUNDS = Number(args.rounds ?? (SMOKE ? 1 : 2));
 const DURATION_S = Number(args.duration ?? 6);
 const SMOKE_AMOUNT = 300; // requests per server and scenario in --smoke
-const CONNECTIONS = 10;
-const COLD_STARTS = SMOKE ? 1 : 4;
+const COLD_STARTS = Number(args['cold-starts'] ?? (SMOKE ? 2 : 6)); // fresh Miniflare starts per row of (e)
 const OUT_DIR = args.out ? resolve(String(args.out)) : SMOKE ? undefined : join(BENCH, 'results');
-const PLAYBACK_ID = 'benchasset';
-const ADMIN = { id: 'bench-admin', secret: 'bench-admin-secret-bench-admin-secret' };
-const GRANT_SECRET = 'bench-grant-secret-0123456789-0123456789-abcdef';
-const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 const SERVERS = ['baseline', 'signet', 'peer'];
 
 const problems = []; // anything broken: the smoke run exits non-zero on these, never on speed
@@ -62,189 +55,33 @@ const ENTRIES = {
   micro: join(BENCH, 'workers/micro.ts'),
   'kv-counter': join(BENCH, 'workers/kv-counter.ts'),
 };
+// (e) compares signet's cold start with a trivial worker built the same way.
+const TRIVIAL_SOURCE = "export default { fetch: () => new Response('ok') };\n";
 async function buildWorkers() {
-  for (const [name, entry] of Object.entries(ENTRIES)) {
-    await build({
-      entryPoints: [entry],
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      external: ['cloudflare:*', 'node:*'],
-      outfile: join(DIST, `${name}.js`),
-      logLevel: 'warning',
-    });
-  }
+  writeFileSync(join(WORK, 'trivial.ts'), TRIVIAL_SOURCE);
+  for (const [name, entry] of Object.entries({ ...ENTRIES, trivial: join(WORK, 'trivial.ts') })) await buildWorker(entry, join(DIST, `${name}.js`));
 }
 
 // ---------------------------------------------------------------------------------------------
-// The origin: test/support/origin-server.mjs in its own node process (not sharing the load
-// generator's event loop), loopback only.
-function startOriginProcess() {
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', `import { startOrigin } from ${JSON.stringify(join(ROOT, 'test/support/origin-server.mjs'))};
-       const o = await startOrigin({ port: 0, record: false }); console.log(o.url);`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((done, fail) => {
-    child.once('error', fail);
-    process.once('exit', () => child.kill('SIGTERM')); // never leave the origin behind
-    child.stdout.once('data', (chunk) => done({ url: chunk.toString().trim(), stop: () => child.kill('SIGTERM') }));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Workers under Miniflare. Each server is its own Miniflare instance, hence its own workerd
-// process, so its CPU time can be read from /proc/<pid>/stat.
-const kvReads = { baseline: 0, signet: 0, peer: 0, micro: 0 };
+// Workers under Miniflare (bench/lib/harness.mjs): one Miniflare instance, hence one workerd
+// process, per server, so its CPU time can be read from /proc/<pid>/stat. KV reads of signet and
+// the peer are counted here.
+const kvReads = { baseline: 0, signet: 0, peer: 0, micro: 0, trivial: 0 };
 let onKvRead = () => {};
-const kvOps = { baseline: [], signet: [], peer: [], micro: [] }; // the last few operations, for the report
+const kvOps = { baseline: [], signet: [], peer: [], micro: [], trivial: [] }; // the last few operations, for the report
 
-function workerdPids() {
-  const pids = new Set();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm.startsWith('workerd') && ppid === process.pid) pids.add(Number(entry));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return pids;
-}
-
-/** utime + stime of a process (all its threads), in ms. */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // fields 14 and 15 of stat(5)
-}
-
-async function startServer(name, { originUrl, persistDir }) {
-  const before = workerdPids();
-  const quiet = (stdout, stderr) => {
-    stdout.resume(); // signet writes one decision-log line per request; it is produced, then dropped
-    stderr.on('data', (chunk) => {
-      const text = chunk.toString();
-      if (/error/i.test(text) && !/"event":"gate"/.test(text)) process.stderr.write(`[${name}] ${text}`);
-    });
+function startServer(name, { originUrl, persistDir, findPid, bare }) {
+  const countRead = (op) => {
+    kvReads[name]++;
+    kvOps[name].push(op);
+    onKvRead(name, op);
+    if (kvOps[name].length > 20) kvOps[name].shift();
   };
-  const common = { modules: true, modulesRoot: DIST, compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'] };
-  const bindings =
-    name === 'signet'
-      ? { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET, ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' }
-      : { ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' };
-  const workers = [{ ...common, name, scriptPath: join(DIST, `${name}.js`), bindings }];
-  // signet's admin writes go through its key registry (a Durable Object of the same script).
-  if (name === 'signet') workers[0].durableObjects = { REGISTRY: { className: 'KeyRegistry', useSQLite: true } };
-  if (name === 'signet' || name === 'peer') {
-    // KEYS = the counting wrapper around the real (persisted) namespace; see workers/kv-counter.ts.
-    workers[0].wrappedBindings = { KEYS: 'kv-counter' };
-    workers.push({
-      modules: true,
-      modulesRoot: DIST,
-      name: 'kv-counter',
-      scriptPath: join(DIST, 'kv-counter.js'),
-      kvNamespaces: { INNER: 'signet-keys' },
-      serviceBindings: {
-        COUNT: (request) => {
-          kvReads[name]++;
-          const url = new URL(request.url);
-          kvOps[name].push(`${url.pathname.slice(1)} ${url.searchParams.get('key')}`);
-          onKvRead(name, `${url.pathname.slice(1)} ${url.searchParams.get('key')}`);
-          if (kvOps[name].length > 20) kvOps[name].shift();
-          return new Response(null, { status: 204 });
-        },
-      },
-    });
-  }
-  const mf = new Miniflare({ workers, kvPersist: persistDir, cf: false, host: '127.0.0.1', port: 0, handleRuntimeStdio: quiet });
-  const url = (await mf.ready).href.replace(/\/$/, '');
-  const pids = [...workerdPids()].filter((pid) => !before.has(pid));
-  if (pids.length !== 1) throw new Error(`expected one new workerd process for ${name}, found ${pids.length}`);
-  return { name, mf, url, pid: pids[0], port: Number(new URL(url).port) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers (node:http, so time to first byte is the time to the response headers).
-function get(base, path, headers = {}) {
-  return new Promise((done, fail) => {
-    const started = process.hrtime.bigint();
-    const req = httpRequest(`${base}${path}`, { headers, agent: false }, (res) => {
-      const ttfbMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => done({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), ttfbMs }));
-    });
-    req.on('error', fail);
-    req.end();
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keys and tokens: created through signet's admin API, signed with jose, copied into the peer's KV.
-async function createSigningKey(signet, algorithm) {
-  const basic = Buffer.from(`${ADMIN.id}:${ADMIN.secret}`).toString('base64');
-  const res = await fetch(`${signet.url}/v1/iam/signing-keys`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ algorithm, name: `bench ${algorithm}` }),
-  });
-  if (res.status !== 201) throw new Error(`signing key creation answered ${res.status}: ${await res.text()}`);
-  const { data } = await res.json();
-  return { id: data.id, algorithm, pem: Buffer.from(data.privateKey, 'base64').toString('utf8') };
-}
-
-/** Copies every `key:` entry (value and metadata) from one server's KV to another's. */
-async function copyKeys(from, to) {
-  const source = await from.mf.getKVNamespace('INNER', 'kv-counter');
-  const target = await to.mf.getKVNamespace('INNER', 'kv-counter');
-  const listing = await source.list({ prefix: 'key:' });
-  for (const entry of listing.keys) {
-    const { value, metadata } = await source.getWithMetadata(entry.name);
-    await target.put(entry.name, value, { metadata });
-  }
-  return listing.keys.length;
-}
-
-async function signToken(signingKey, claims, header = {}) {
-  const key = await importPKCS8(signingKey.pem, signingKey.algorithm);
-  const kid = header.kid ?? signingKey.id;
-  return new SignJWT({ ...claims, kid }).setProtectedHeader({ alg: signingKey.algorithm, kid, typ: 'JWT' }).setIssuedAt().setExpirationTime('2h').sign(key);
-}
-
-/** `count` distinct tokens (one jti each), signed in two worker threads. */
-async function signPool(signingKey, claims, count) {
-  const half = Math.ceil(count / 2);
-  const batches = await Promise.all(
-    [0, 1].map(
-      (i) =>
-        new Promise((done, fail) => {
-          const worker = new Worker(join(BENCH, 'lib/sign-worker.mjs'), {
-            workerData: { pem: signingKey.pem, alg: signingKey.algorithm, kid: signingKey.id, claims, from: i * half, count: Math.min(half, count - i * half) },
-          });
-          worker.once('message', done);
-          worker.once('error', fail);
-        }),
-    ),
-  );
-  return batches.flat();
+  return startWorkerd(name, { dist: DIST, originUrl, persistDir, onKvRead: countRead, findPid, bare });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Load cells
-function cannon(options) {
-  return new Promise((done, fail) => {
-    autocannon({ connections: CONNECTIONS, ...options }, (error, result) => (error ? fail(error) : done(result)));
-  });
-}
-
 /**
  * One load cell: `plan.next()` gives each request's path and headers. Returns req/s, latency,
  * non-2xx, errors, workerd CPU ms per request and KV reads per request.
@@ -348,16 +185,7 @@ function rotating(make, pool, cursor) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statistics and formatting
-const median = (values) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
-
+// Statistics
 function summarize(cells) {
   const keys = ['reqPerSec', 'p50', 'p99', 'cpuMsPerRequest', 'kvReadsPerRequest'];
   const out = { rounds: cells.length, requests: cells.reduce((sum, c) => sum + c.requests, 0), non2xx: 0, errors: 0 };
@@ -425,6 +253,8 @@ async function main() {
   const t0 = Date.now();
   log(`signet bench: ${SMOKE ? 'smoke' : 'full'} run, ${ROUNDS} round(s), ${SMOKE ? `${SMOKE_AMOUNT} requests` : `${DURATION_S} s`} per cell`);
   await buildWorkers();
+  const bundle = await bundleComposition(ROOT);
+  log(`bundle: src/index.ts minified ${fmt(bundle.minifiedBytes / 1024, 1)} KiB, gzip ${fmt(bundle.gzipBytes / 1024, 1)} KiB (target ≤ ${bundle.targetKiB} KiB: ${bundle.met ? 'met' : 'not met'})`);
   const origin = await startOriginProcess();
   log(`origin ${origin.url}; workers built in ${WORK}`);
 
@@ -441,9 +271,7 @@ async function main() {
   log(`seeded ${copied} key(s); kid ${signingKey.id}`);
 
   // A grant, as a player gets it: from signet's rewritten media playlist.
-  const playlist = await get(servers.signet.url, `/${P}/v0/index.m3u8?token=${videoToken}`);
-  const grant = /seg1\.m4s\?grant=([A-Za-z0-9._-]+)/.exec(playlist.body.toString())?.[1];
-  if (playlist.status !== 200 || !grant) throw new Error(`signet's playlist carried no grant (status ${playlist.status})`);
+  const grant = await grantFromPlaylist(servers.signet, P, videoToken);
 
   // How each server is asked in each scenario. signet takes the token in ?token= (what players
   // send); hono/jwk only reads Authorization: Bearer, so the peer gets the same token there.
@@ -539,7 +367,7 @@ async function main() {
 
   for (const name of SERVERS) await servers[name].mf.dispose();
 
-  // (e) cold isolate: fresh Miniflare starts on the persisted KV; time to first byte of the first request.
+  // (e) cold start: fresh Miniflare starts on the persisted KV, against a trivial worker too.
   const cold = await coldStarts(origin.url, persist, P, videoToken);
 
   const microResults = await micro(origin.url);
@@ -555,6 +383,8 @@ async function main() {
     kvDuringLoad: kvLoadLog,
     loadSeconds,
     coldStart: cold,
+    coldStartVsTrivial: coldVsTrivial(cold),
+    bundle,
     kidFlood: flood,
     micro: microResults,
     problems,
@@ -621,53 +451,62 @@ async function kidFlood(servers, signingKey, P) {
   return { unknownKids: 999, knownKids: 1, negativeCacheSeconds: 30, passes: out };
 }
 
+/**
+ * (e) Cold starts. Every start is a fresh Miniflare instance (a new workerd process) on the
+ * persisted KV; its first request is sent as soon as `ready` resolves. Rows: the one-line trivial
+ * worker, signet with /healthz first, signet with a gated segment first (?token=, so the key comes
+ * from KV), and the baseline and peer with a segment first. Starts are interleaved row by row so
+ * drift on the shared cores hits every row alike. Per start: `new Miniflare()` → ready, TTFB of the
+ * first and second request, and their sum "first answer" (from `new Miniflare()`).
+ */
 async function coldStarts(originUrl, persist, P, videoToken) {
-  const out = {};
-  for (const name of SERVERS) {
-    const samples = [];
-    for (let i = 0; i < COLD_STARTS; i++) {
-      const server = await startServer(name, { originUrl, persistDir: persist[name] });
+  const seg = `/${P}/v0/seg1.m4s`;
+  const rows = {
+    trivial: { server: 'trivial', first: '/healthz' },
+    'signet /healthz': { server: 'signet', first: '/healthz' },
+    // signet's script with its vars only (no Durable Object, no KV, no wrapper worker): what of
+    // "signet − trivial" is the script itself rather than the Miniflare configuration around it.
+    'signet script only': { server: 'signet', bare: true, first: '/healthz' },
+    signet: { server: 'signet', first: `${seg}?token=…`, path: `${seg}?token=${videoToken}` },
+    baseline: { server: 'baseline', first: seg },
+    peer: { server: 'peer', first: `${seg} + Authorization`, path: seg, headers: { authorization: `Bearer ${videoToken}` } },
+  };
+  const samples = Object.fromEntries(Object.keys(rows).map((id) => [id, []]));
+  for (let i = 0; i < COLD_STARTS; i++) {
+    for (const [id, row] of Object.entries(rows)) {
+      const name = row.server;
+      const server = await startServer(name, { originUrl, persistDir: persist[name] ?? join(WORK, `kv-${name}`), findPid: false, bare: row.bare });
       const reads = kvReads[name];
       kvOps[name].length = 0;
-      const path = name === 'signet' ? `/${P}/v0/seg1.m4s?token=${videoToken}` : `/${P}/v0/seg1.m4s`;
-      const headers = name === 'peer' ? { authorization: `Bearer ${videoToken}` } : {};
-      const first = await get(server.url, path, headers);
+      const path = row.path ?? row.first;
+      const first = await get(server.url, path, row.headers);
       const firstReads = kvReads[name] - reads;
-      const second = await get(server.url, path, headers);
-      if (first.status !== 200 || second.status !== 200) problems.push(`(e) ${name}: cold ${first.status}, warm ${second.status}`);
-      samples.push({ firstTtfbMs: first.ttfbMs, secondTtfbMs: second.ttfbMs, kvReadsFirst: firstReads, kvReadsSecond: kvReads[name] - reads - firstReads, kvOperations: [...kvOps[name]] });
+      const second = await get(server.url, path, row.headers);
+      if (first.status !== 200 || second.status !== 200) problems.push(`(e) ${id}: cold ${first.status}, warm ${second.status}`);
+      samples[id].push({ readyMs: server.readyMs, firstTtfbMs: first.ttfbMs, firstAnswerMs: server.readyMs + first.ttfbMs, secondTtfbMs: second.ttfbMs, kvReadsFirst: firstReads, kvReadsSecond: kvReads[name] - reads - firstReads, kvOperations: [...kvOps[name]] });
       await server.mf.dispose();
     }
-    out[name] = {
-      starts: samples.length,
-      firstTtfbMs: median(samples.map((s) => s.firstTtfbMs)),
-      secondTtfbMs: median(samples.map((s) => s.secondTtfbMs)),
-      kvReadsFirst: median(samples.map((s) => s.kvReadsFirst)),
-      kvReadsSecond: median(samples.map((s) => s.kvReadsSecond)),
-      samples,
-    };
+  }
+  const out = {};
+  for (const [id, list] of Object.entries(samples)) {
+    const m = (key) => median(list.map((s) => s[key]));
+    out[id] = { server: rows[id].server, firstRequest: rows[id].first, starts: list.length, readyMs: m('readyMs'), firstAnswerMs: m('firstAnswerMs'), firstTtfbMs: m('firstTtfbMs'), secondTtfbMs: m('secondTtfbMs'), kvReadsFirst: m('kvReadsFirst'), kvReadsSecond: m('kvReadsSecond'), samples: list };
   }
   return out;
 }
 
-function machine() {
-  const cpus = os.cpus();
-  let workerd = '';
-  try {
-    workerd = JSON.parse(readFileSync(join(ROOT, 'node_modules/workerd/package.json'), 'utf8')).version;
-  } catch {}
-  const version = (pkg) => {
-    try {
-      return JSON.parse(readFileSync(join(ROOT, `node_modules/${pkg}/package.json`), 'utf8')).version;
-    } catch {
-      return '?';
-    }
-  };
-  return { cpu: cpus[0]?.model ?? '?', cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}`, workerd, miniflare: version('miniflare'), autocannon: version('autocannon') };
+/** "signet − trivial" of (e), in ms (differences of medians). Undefined for runs before issue 13. */
+function coldVsTrivial(cold) {
+  const t = cold.trivial;
+  if (!t?.firstAnswerMs) return undefined;
+  const diff = (row) => row && { firstAnswerMs: row.firstAnswerMs - t.firstAnswerMs, readyMs: row.readyMs - t.readyMs, firstTtfbMs: row.firstTtfbMs - t.firstTtfbMs };
+  return { healthz: diff(cold['signet /healthz']), segment: diff(cold.signet), scriptOnly: diff(cold['signet script only']) };
 }
 
+const signed = (value, digits = 1) => (Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}` : '–');
+
 // ---------------------------------------------------------------------------------------------
-// Targets (issue 5)
+// Targets (issue 5; the bundle size is issue 13's)
 function targets(report) {
   const L = report.load;
   const out = [];
@@ -698,6 +537,7 @@ function targets(report) {
   const f = report.kidFlood.passes.signet;
   const perKid = f[0].unknownKidReads / 999;
   add('(f) ≤ 1 KV read per unknown kid per negative-cache interval', `${f[0].unknownKidReads} reads of unknown kids, then ${f[1].unknownKidReads}`, f[0].unknownKidReads <= 999 && f[1].unknownKidReads === 0, `${fmt(perKid, 3)} per unknown kid in pass 1; pass 2 (same kids, within 30 s) makes ${f[1].unknownKidReads}; other reads in pass 1: ${f[0].otherReads.join(', ') || 'none'}`);
+  if (report.bundle) add('Bundle (issue 13): minified `src/index.ts` ≤ 350 KiB', `${fmt(report.bundle.minifiedBytes / 1024, 1)} KiB (gzip ${fmt(report.bundle.gzipBytes / 1024, 1)} KiB)`, report.bundle.met, `largest: ${report.bundle.groups.slice(0, 3).map((g) => `${g.name} ${fmt(g.bytes / 1024, 1)} KiB`).join(', ')}`);
   add('Memory: caches bounded; 10-minute soak shows no heap growth', 'not measured here', null, 'bounds from src/config.ts LIMITS: ≤ 1,000 keys, ≤ 10,000 negative kids; no verified-token cache. The soak is not part of this run.');
   return out;
 }
@@ -707,7 +547,7 @@ function renderMarkdown(r) {
   const lines = [];
   const m = r.machine;
   lines.push(`# signet benchmark — ${r.mode} run, ${r.startedAt}`, '');
-  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, workerd ${m.workerd} via Miniflare ${m.miniflare}, autocannon ${m.autocannon}. Load generator, origin and workerd share the cores: read req/s as lower bounds and ratios as ±20 %; CPU per request (workerd utime+stime) repeats within ~7 %.`, '');
+  lines.push(`Machine: ${machineNote(m)}. Load generator, origin and workerd share the cores: read req/s as lower bounds and ratios as ±20 %; CPU per request (workerd utime+stime) repeats within ~7 %.`, '');
   lines.push(`Settings: ${r.settings.rounds} alternating round(s), ${r.settings.durationSeconds ? `${r.settings.durationSeconds} s` : `${r.settings.amountPerCell} requests`} per cell, ${r.settings.connections} connections, RS256 tokens, 64 KiB segments. Medians over rounds. Wall time ${fmt(r.wallSeconds)} s.`, '');
   lines.push('## Load', '');
   lines.push('| scenario | server | req/s | p50 ms | p99 ms | workerd CPU ms/req | KV reads/req | signet/baseline req/s | signet/peer req/s |');
@@ -724,10 +564,20 @@ function renderMarkdown(r) {
   lines.push('', 'How each server was asked:', '');
   for (const s of Object.values(r.load)) lines.push(`- ${s.title}: ${s.note}.`);
   if (r.load.c.freshTokens) lines.push(`- (c) pool: ${r.load.c.freshTokens.pool} distinct tokens, split between signet and the peer; tokens reused: signet ${r.load.c.freshTokens.reusedBySignet}, peer ${r.load.c.freshTokens.reusedByPeer}.`);
-  lines.push('', '## (e) Cold isolate: first request after a fresh start (key loaded from KV)', '');
-  lines.push('| server | starts | first request TTFB ms | second request TTFB ms | KV reads, first | KV reads, second |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const [name, v] of Object.entries(r.coldStart)) lines.push(`| ${name} | ${v.starts} | ${fmt(v.firstTtfbMs, 1)} | ${fmt(v.secondTtfbMs, 1)} | ${name === 'baseline' ? 'n/a' : v.kvReadsFirst} | ${name === 'baseline' ? 'n/a' : v.kvReadsSecond} |`);
+  lines.push('', '## (e) Cold start: a fresh Miniflare instance (new workerd process) to the first answer (key loaded from KV)', '');
+  lines.push('| row | first request | starts | `new Miniflare()` → ready ms | first answer ms (from `new Miniflare()`) | first request TTFB ms | second request TTFB ms | KV reads, first | KV reads, second |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [id, v] of Object.entries(r.coldStart)) {
+    const kv = (n) => (['baseline', 'trivial'].includes(v.server ?? id) || id === 'signet script only' ? 'n/a' : n);
+    lines.push(`| ${id} | ${v.firstRequest ? `\`${v.firstRequest}\`` : 'segment'} | ${v.starts} | ${fmt(v.readyMs, 1)} | ${fmt(v.firstAnswerMs, 1)} | ${fmt(v.firstTtfbMs, 1)} | ${fmt(v.secondTtfbMs, 1)} | ${kv(v.kvReadsFirst)} | ${kv(v.kvReadsSecond)} |`);
+  }
+  const vs = coldVsTrivial(r.coldStart);
+  if (vs) {
+    const line = (label, d) => d && `- **signet − trivial, ${label}: ${signed(d.firstAnswerMs)} ms** to the first answer (start → ready ${signed(d.readyMs)} ms, first-request TTFB ${signed(d.firstTtfbMs)} ms).`;
+    lines.push('', ...[line('/healthz first', vs.healthz), line('gated segment first', vs.segment), line("script only (no DO, no KV), /healthz first", vs.scriptOnly)].filter(Boolean));
+    lines.push('', `Medians of ${r.coldStart.trivial.starts} starts per row, rows interleaved start by start. The trivial worker is \`${TRIVIAL_SOURCE.trim()}\`, built like the others, in a Miniflare instance with no bindings; signet's instance also holds the KV-counting wrapper worker and the key-registry Durable Object, and its KV reads go through that wrapper (one loopback round trip to Node each); "signet script only" serves the same script with its vars and nothing else, so its delta is the script's own (bench build, unminified). "ready" includes workerd's process start and the script's compilation and top-level evaluation; the first request then pays whatever is lazily initialised.`);
+  }
+  if (r.bundle) lines.push('', '## Bundle composition (issue 13): `src/index.ts` minified', '', ...renderBundle(r.bundle));
   lines.push('', '## (f) 1,000 distinct kids, 999 unknown, sent twice within the negative-cache interval', '');
   lines.push('| server | pass | KV reads (of unknown kids) | statuses | req/s |');
   lines.push('| --- | ---: | ---: | --- | ---: |');
@@ -750,7 +600,7 @@ function renderMarkdown(r) {
   lines.push(`| bare HMAC-SHA256 \`crypto.subtle.verify\` (same bytes) | ${fmt(r.micro.grant.hmacBare.usPerOp, 1)} |`);
   lines.push(`| signet \`mintGrant\` | ${fmt(r.micro.grant.mint.usPerOp, 1)} |`);
   lines.push('', `Timed from Node: wall time of a request running N iterations (${Object.entries(r.micro.iterations).map(([k, v]) => `${k} ${v}`).join(', ')}) minus one running 0, median of ${r.micro.repeats}. (workerd under Miniflare does advance performance.now() inside a CPU loop here; the in-worker clock agrees within rounding and is kept in latest.json.)`);
-  lines.push('', '## Targets (issue 5)', '');
+  lines.push('', '## Targets (issues 5 and 13)', '');
   lines.push('| target | measured | met | detail |', '| --- | --- | --- | --- |');
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.value} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} | ${t.detail} |`);
   if (r.problems.length) lines.push('', '## Problems', '', ...r.problems.map((p) => `- ${p}`));
