@@ -537,6 +537,15 @@ function targets(report) {
   const f = report.kidFlood.passes.signet;
   const perKid = f[0].unknownKidReads / 999;
   add('(f) ≤ 1 KV read per unknown kid per negative-cache interval', `${f[0].unknownKidReads} reads of unknown kids, then ${f[1].unknownKidReads}`, f[0].unknownKidReads <= 999 && f[1].unknownKidReads === 0, `${fmt(perKid, 3)} per unknown kid in pass 1; pass 2 (same kids, within 30 s) makes ${f[1].unknownKidReads}; other reads in pass 1: ${f[0].otherReads.join(', ') || 'none'}`);
+  // Issue 13: workerd CPU per request against the passthrough baseline, in the same run.
+  const cpuRatio = (id) => L[id].servers.signet.cpuMsPerRequest / L[id].servers.baseline.cpuMsPerRequest;
+  const cpuDetail = (id) => `CPU/request ${fmt(L[id].servers.signet.cpuMsPerRequest, 3)} vs ${fmt(L[id].servers.baseline.cpuMsPerRequest, 3)} ms`;
+  add('(issue 13) Segment via grant: workerd CPU ≤ 1.15 × baseline (goal 1.10 ×)', `${fmt(cpuRatio('a'), 2)} ×`, cpuRatio('a') <= 1.15, cpuDetail('a'));
+  add('(issue 13) Segment via RS256 JWT, key cached: workerd CPU ≤ 1.40 × baseline', `${fmt(cpuRatio('b'), 2)} ×`, cpuRatio('b') <= 1.4, cpuDetail('b'));
+  const vsTrivial = report.coldStartVsTrivial;
+  if (vsTrivial?.scriptOnly) {
+    add('(issue 13) Cold start: first answer ≤ trivial worker + 60 ms', `${signed(vsTrivial.scriptOnly.firstAnswerMs, 0)} ms (script only)`, vsTrivial.scriptOnly.firstAnswerMs <= 60, `first gated segment ${signed(vsTrivial.segment?.firstAnswerMs, 0)} ms, first /healthz ${signed(vsTrivial.healthz?.firstAnswerMs, 0)} ms, each from a fresh Miniflare against a trivial worker`);
+  }
   if (report.bundle) add('Bundle (issue 13): minified `src/index.ts` ≤ 350 KiB', `${fmt(report.bundle.minifiedBytes / 1024, 1)} KiB (gzip ${fmt(report.bundle.gzipBytes / 1024, 1)} KiB)`, report.bundle.met, `largest: ${report.bundle.groups.slice(0, 3).map((g) => `${g.name} ${fmt(g.bytes / 1024, 1)} KiB`).join(', ')}`);
   add('Memory: caches bounded; 10-minute soak shows no heap growth', 'not measured here', null, 'bounds from src/config.ts LIMITS: ≤ 1,000 keys, ≤ 10,000 negative kids; no verified-token cache. The soak is not part of this run.');
   return out;
