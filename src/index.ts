@@ -79,7 +79,7 @@ export default {
       return errorResponse('config_invalid', `Configuration variable ${error.variable} is invalid: ${error.problem}.`);
     }
     if (isGatePath(pathnameOf(request.url))) return runtime.gate(request, ctx);
-    runtime.admin ??= import('./admin/face').then(({ createAdminFace }) => createAdminFace(runtime.caches));
+    runtime.admin ??= import('./admin/face').then(({ createAdminFace }) => createAdminFace(runtime.caches, runtime.gate));
     return (await runtime.admin).fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

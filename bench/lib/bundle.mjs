@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { WORKERD_BUILD } from './harness.mjs';
 
 export const BUNDLE_TARGET_KIB = 350;
 
@@ -35,15 +36,10 @@ export async function bundleComposition(root) {
   const outfile = join(work, 'index.js');
   try {
     const result = await build({
+      ...WORKERD_BUILD,
       entryPoints: [join(root, 'src/index.ts')],
       absWorkingDir: resolve(root),
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
       target: 'es2024',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      external: ['cloudflare:*', 'node:*'],
       keepNames: true,
       define: { 'process.env.NODE_ENV': '"production"', 'global.process.env.NODE_ENV': '"production"', 'globalThis.process.env.NODE_ENV': '"production"' },
       minify: true,

@@ -8,10 +8,15 @@ import { configFor, DEV_DEFAULTS, type Env } from '../config';
 import { demoPage } from '../demo/page';
 import { errorResponse, Refusal } from '../errors';
 import { StoreUnavailable } from '../keys/store';
+import type { Gate } from '../gate';
 import { adminApp, type AdminCaches } from './index';
 import { allowedAdminMethods, isAdminPath } from './routes-table';
 
-export function createAdminFace(caches: AdminCaches): Hono<{ Bindings: Env }> {
+/**
+ * `gate` serves what the admin face does not own under its paths: `/demo/…` is a playback ID like
+ * any other unless it names the demo player script in DEV_MODE.
+ */
+export function createAdminFace(caches: AdminCaches, gate: Gate): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   app.route('/', adminApp(caches));
 
@@ -35,7 +40,8 @@ export function createAdminFace(caches: AdminCaches): Hono<{ Bindings: Env }> {
 
   app.all('*', (c) => {
     const { pathname } = new URL(c.req.url);
-    const allowed = isAdminPath(pathname) || pathname === '/' ? allowedAdminMethods(pathname) : [];
+    if (!isAdminPath(pathname) && pathname !== '/') return gate(c.req.raw, c.executionCtx as ExecutionContext);
+    const allowed = allowedAdminMethods(pathname);
     if (allowed.length) {
       return errorResponse('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
     }

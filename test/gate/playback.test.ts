@@ -317,3 +317,12 @@ describe('key lifecycle at the gate', () => {
     expect(await refusal(await play(`/${p}.m3u8?token=${await fastpixToken(signingKey, p)}`))).toMatchObject({ reason: 'key_expired' });
   });
 });
+
+describe('the playback ID "demo"', () => {
+  it('is served by the gate under /demo/…, though the admin face owns the demo player script paths', async () => {
+    const key = await createKey('ES256');
+    expect((await play(`/demo/thumbnail.jpg?token=${await muxToken(key, 'demo', 't')}`)).status).toBe(200);
+    expect((await play(`/demo/v0/seg0.m4s?token=${await fastpixToken(key, 'demo')}`)).status).toBe(200);
+    expect(await refusal(await play('/demo/v0/seg0.m4s'))).toMatchObject({ status: 401, reason: 'token_missing' });
+  });
+});

@@ -1,9 +1,8 @@
 /**
- * The real worker for Node-side tests: src/index.ts bundled with esbuild (the conditions wrangler
- * uses for workerd), served by workerd through the Miniflare API on a loopback port, in front of
+ * The real worker for Node-side tests: src/index.ts bundled with esbuild (bench/lib/harness.mjs: the
+ * conditions wrangler uses for workerd), served by workerd through the Miniflare API on a loopback port, in front of
  * the loopback test origin. Each call gets its own KV (in memory) and its own origin.
  */
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,8 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 // @ts-expect-error plain .mjs helper shared with bench/ and scripts/
 import { startOrigin } from '../support/origin-server.mjs';
+// @ts-expect-error plain .mjs: the one esbuild configuration for workerd (the benchmark builds with it too)
+import { buildWorker } from '../../bench/lib/harness.mjs';
 
 export const ADMIN = { id: 'cli-admin', secret: 'cli-admin-secret-0123456789' };
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -22,18 +23,7 @@ export interface RunningWorker {
 
 export async function startWorker(vars: Record<string, string> = {}): Promise<RunningWorker> {
   const dist = mkdtempSync(join(tmpdir(), 'signet-node-worker-'));
-  await build({
-    entryPoints: [join(ROOT, 'src/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
-    outfile: join(dist, 'signet.js'),
-    logLevel: 'warning',
-  });
+  await buildWorker(join(ROOT, 'src/index.ts'), join(dist, 'signet.js'));
   const origin = (await startOrigin({ port: 0 })) as { url: string; close(): Promise<void> };
   const mf = new Miniflare({
     modules: true,
