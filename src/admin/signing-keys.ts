@@ -129,9 +129,9 @@ export function signingKeyRoutes(app: AdminApp, onChange: (kid: string) => void)
 
   app.post('/v1/iam/signing-keys/:id/rotate', async (c) => {
     const registry = registryOf(c.env);
-    const old = decided(await registry.lookupKey(keyIdOf(c.req.param('id'))));
-    const body = await readJsonBody(c.req.raw, RotateSigningKeyBody);
     const nowMs = Date.now();
+    const old = decided(await registry.rotatableKey(keyIdOf(c.req.param('id')), nowMs));
+    const body = await readJsonBody(c.req.raw, RotateSigningKeyBody);
     const graceMs = (body.gracePeriodSeconds ?? LIMITS.defaultGraceSeconds) * 1000;
     const pair = await generateSigningKeyPair(old.algorithm);
     const fresh: SigningKeyRecord = {

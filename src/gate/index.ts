@@ -120,7 +120,6 @@ export function createGate(deps: GateDeps): Gate {
       if (!image.ok) throw new Refusal('access_denied', image.description);
       query = image.query.toString();
     }
-    facts.decision = 'allow';
 
     // 5. origin
     const origin = await fetchFromOrigin(originUrl, path.originPath, query, request, config.originTimeoutMs, deps.assets);

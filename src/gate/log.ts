@@ -1,9 +1,10 @@
 /** The decision log (SPEC §5): one JSON line per gated request. Never the token or the grant. */
 
-/** What the pipeline learned about a request, step by step (gate/index.ts is its only writer). */
+/**
+ * What the pipeline learned about a request, step by step (gate/index.ts is its only writer). The
+ * decision is derived: a request without a refusal reason was allowed.
+ */
 export interface DecisionFacts {
-  /** Set once the request passed every check and went to the origin. */
-  decision?: 'allow';
   /** Set when the request was refused, whatever step refused it. */
   reason?: string;
   playbackId?: string;

@@ -121,14 +121,22 @@ export class KeyRegistry extends DurableObject<Env> {
     this.sql.exec(`INSERT OR REPLACE INTO signing_keys (id, record) VALUES (?, ?)`, record.id, JSON.stringify(record));
   }
 
-  /** The key as the registry holds it, for a rotate to learn its algorithm (a read: not queued). */
-  async lookupKey(id: string): Promise<RegistryResult<SigningKeyRecord>> {
+  /**
+   * The key `id` if it can be rotated at `nowMs` (it exists and is active). A read, not queued: the
+   * admin face asks first to learn the algorithm (and to refuse before generating a pair); rotateKey
+   * asks again inside the queue, and that answer is the one that counts.
+   */
+  async rotatableKey(id: string, nowMs: number): Promise<RegistryResult<SigningKeyRecord>> {
     try {
       const adopted = await this.ready();
       if (!adopted.ok) return adopted;
       const record = await this.known(id);
       if (record === null) return refuse('not_found', `No signing key with id "${id}".`);
       if (record === 'deleted') return refuse('key_not_active', `Signing key "${id}" was deleted; only an active key can be rotated.`);
+      const status = statusAt(record, nowMs);
+      if (status !== 'active') {
+        return refuse('key_not_active', `Signing key "${id}" is ${status}${record.rotatedTo ? ` (rotated to ${record.rotatedTo})` : ''}; only an active key can be rotated.`);
+      }
       return ok(record);
     } catch (error) {
       return this.unavailable(error);
@@ -160,15 +168,9 @@ export class KeyRegistry extends DurableObject<Env> {
    */
   rotateKey(oldId: string, fresh: SigningKeyRecord, graceMs: number, nowMs: number, maxKeys: number): Promise<RegistryResult<{ retiring: SigningKeyRecord }>> {
     return this.serialized(async () => {
-      const adopted = await this.ready();
-      if (!adopted.ok) return adopted;
-      const old = await this.known(oldId);
-      if (old === null) return refuse('not_found', `No signing key with id "${oldId}".`);
-      if (old === 'deleted') return refuse('key_not_active', `Signing key "${oldId}" was deleted; only an active key can be rotated.`);
-      const status = statusAt(old, nowMs);
-      if (status !== 'active') {
-        return refuse('key_not_active', `Signing key "${oldId}" is ${status}${old.rotatedTo ? ` (rotated to ${old.rotatedTo})` : ''}; only an active key can be rotated.`);
-      }
+      const rotatable = await this.rotatableKey(oldId, nowMs);
+      if (!rotatable.ok) return rotatable;
+      const old = rotatable.value;
       const count = this.keyCount();
       if (count >= maxKeys) {
         return refuse('limit_reached', `This deployment holds ${count} signing keys, the limit is ${maxKeys}. Delete unused keys first.`);

@@ -27,14 +27,19 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  // The platform's own timer signal: no controller or timer of ours per request.
-  const signal = AbortSignal.timeout(timeoutMs);
+  // The timeout covers the wait for the headers only, so it is cleared once they arrive: media then
+  // streams at the player's pace. (AbortSignal.timeout cannot be cleared: it would abort a segment
+  // body still streaming after ORIGIN_TIMEOUT_MS — the fault-slow case of test/security/faults.test.ts.)
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response: Response;
   try {
-    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal });
+    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
   } catch {
-    if (signal.aborted) throw originFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
+    if (controller.signal.aborted) throw originFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
     throw originFailure('origin_error', 'The origin could not be reached.');
+  } finally {
+    clearTimeout(timer);
   }
   if (response.status >= 500) {
     await response.body?.cancel();

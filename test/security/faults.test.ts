@@ -253,6 +253,17 @@ describe('a misbehaving origin', () => {
     await expect(response.arrayBuffer()).rejects.toThrow();
   });
 
+  it('streams a segment whose body takes longer than ORIGIN_TIMEOUT_MS: the timeout covers the headers only', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId('fault-slow');
+    // 5 KiB over about 1 s, against a 300 ms budget for the origin's headers.
+    const response = await gateCall(`/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`, { ORIGIN_TIMEOUT_MS: '300' });
+    expect(response.status).toBe(200);
+    const body = new Uint8Array(await response.arrayBuffer());
+    expect(body.byteLength).toBe(5 * 1024);
+    expect(body[4 * 1024]).toBe(4);
+  });
+
   it('a 50 MB playlist is refused with 502 origin_error, not buffered', async () => {
     const key = await createKey('ES256');
     const p = playbackId('fault-huge');

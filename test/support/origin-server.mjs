@@ -154,6 +154,17 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       res.writeHead(200, { 'Content-Type': 'video/iso.segment', 'Content-Length': SEGMENT_BYTES });
       res.write(Buffer.alloc(1024));
       setTimeout(() => req.socket.destroy(), 20);
+    } else if (kind.startsWith('fault-slow')) {
+      // a healthy origin on a slow link: 5 chunks of 1 KiB, 250 ms apart (longer in all than a short ORIGIN_TIMEOUT_MS)
+      res.writeHead(200, { 'Content-Type': 'video/iso.segment', 'Content-Length': 5 * 1024 });
+      let sent = 0;
+      const tick = () => {
+        if (req.socket.destroyed) return;
+        res.write(Buffer.alloc(1024, sent));
+        if (++sent < 5) setTimeout(tick, 250).unref();
+        else res.end();
+      };
+      tick();
     } else if (kind.startsWith('fault-huge')) {
       res.writeHead(200, { 'Content-Type': TYPES.m3u8 });
       const line = Buffer.from('#EXTINF:2.0,\nsegment-with-a-long-name-to-fill-space.m4s\n'.repeat(1000));
