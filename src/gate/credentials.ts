@@ -51,7 +51,9 @@ function decodeComponent(text: string): string {
   try {
     return decodeURIComponent(spaced);
   } catch {
-    return spaced; // malformed escapes stay as they are (URLSearchParams keeps them too)
+    // Rare: malformed escapes (kept as they are) or bytes that are not UTF-8 (U+FFFD): decoded
+    // exactly as URLSearchParams decodes them, so the gate and a player's library agree.
+    return new URLSearchParams(`x=${text}`).get('x')!;
   }
 }
 
