@@ -1,6 +1,8 @@
-/** One structured audit line per admin write. Never key material: only ids, algorithm and time. */
-import type { SigningKeyRecord } from '../keys/record';
-
-export function audit(action: string, key: Pick<SigningKeyRecord, 'id' | 'algorithm'>, extra: Record<string, string | undefined> = {}) {
-  console.log(JSON.stringify({ event: 'audit', action, keyId: key.id, algorithm: key.algorithm, at: new Date().toISOString(), ...extra }));
+/**
+ * One structured audit line per admin write. Callers pass only identifiers and what changed:
+ * never key material, and never jti or sub values (they may identify a viewer; the revocation id
+ * links to them).
+ */
+export function audit(action: string, facts: Record<string, unknown>) {
+  console.log(JSON.stringify({ event: 'audit', action, ...facts, at: new Date().toISOString() }));
 }

@@ -10,7 +10,9 @@ import { errorResponse, Refusal } from '../errors';
 import { StoreUnavailable } from '../keys/store';
 import type { Gate } from '../gate';
 import { adminApp, type AdminCaches } from './index';
-import { allowedAdminMethods, isAdminPath } from './routes-table';
+import { allowedMethods } from './route';
+import { ADMIN_ROUTES } from './routes';
+import { isAdminPath } from './routes-table';
 
 /**
  * `gate` serves what the admin face does not own under its paths: `/demo/…` is a playback ID like
@@ -41,7 +43,7 @@ export function createAdminFace(caches: AdminCaches, gate: Gate): Hono<{ Binding
   app.all('*', (c) => {
     const { pathname } = new URL(c.req.url);
     if (!isAdminPath(pathname) && pathname !== '/') return gate(c.req.raw, c.executionCtx as ExecutionContext);
-    const allowed = allowedAdminMethods(pathname);
+    const allowed = allowedMethods(ADMIN_ROUTES, pathname);
     if (allowed.length) {
       return errorResponse('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
     }

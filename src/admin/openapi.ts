@@ -1,147 +1,108 @@
 /**
- * /v1/openapi.json, generated from the schemas the routes validate with (schemas.ts).
+ * /v1/openapi.json: the OpenAPI 3.1 document, derived from the route table (routes.ts) and the
+ * schemas the routes validate with, by zod's own `z.toJSONSchema` (OpenAPI 3.1 schemas are JSON
+ * Schema 2020-12). A schema registered with an `id` becomes `#/components/schemas/{id}`.
  */
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from '@hono/zod-openapi';
-import { PlaybackPolicy } from '../policy/schema';
-import { CreateRevocationBody, ListRevocationsQuery, RevocationIdParam, RevocationView } from './revocations';
-import {
-  CreatedSigningKey,
-  CreateSigningKeyBody,
-  ErrorEnvelope,
-  Jwks,
-  KeyIdParam,
-  ListSigningKeysQuery,
-  Pagination,
-  RotateSigningKeyBody,
-  SigningKeyDetail,
-  SigningKeySummary,
-  success,
-} from './schemas';
+import * as z from 'zod/mini';
+import { statusOf, type Reason } from '../errors';
+import type { AdminRoute } from './route';
+import { ErrorEnvelope } from './schemas';
 
-function errors(...codes: number[]) {
-  return Object.fromEntries(codes.map((code) => [code, { description: 'SPEC §2 error envelope', content: { 'application/json': { schema: ErrorEnvelope } } }]));
+type JsonSchema = Record<string, unknown>;
+
+// Refusals every route of a kind can answer (SPEC §2), besides those a route names itself.
+const BODY_REFUSALS: Reason[] = ['invalid_json', 'body_too_large', 'unsupported_media_type', 'validation_failed'];
+const QUERY_REFUSALS: Reason[] = ['validation_failed'];
+const BASIC_AUTH_REFUSALS: Reason[] = ['unauthorized', 'internal_error', 'admin_not_configured', 'storage_unavailable'];
+
+/** The statuses of the SPEC §2 envelope a route documents. */
+function refusalStatuses(spec: AdminRoute): number[] {
+  const reasons = [
+    ...(spec.body ? BODY_REFUSALS : []),
+    ...(spec.query ? QUERY_REFUSALS : []),
+    ...(spec.refusals ?? []),
+    ...(spec.auth === 'basic' ? BASIC_AUTH_REFUSALS : []),
+  ];
+  return [...new Set(reasons.map(statusOf))].sort((a, b) => a - b);
 }
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** `$ref`s to `#/$defs/X` (one toJSONSchema call) become `#/components/schemas/X`. */
+function toComponentRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toComponentRefs);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, member]) => [
+      key,
+      key === '$ref' && typeof member === 'string' ? member.replace(/^#\/\$defs\//, '#/components/schemas/') : toComponentRefs(member),
+    ]),
+  );
+}
 
-function buildDocument() {
-  const registry = new OpenAPIRegistry();
-  const basic = registry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
-  const security = [{ [basic.name]: [] }];
-  const common = errors(401, 500, 503);
+function buildDocument(routes: readonly AdminRoute[]) {
+  const documented = routes.filter((spec) => spec.documented !== false);
 
-  registry.registerPath({
-    method: 'post',
-    path: '/v1/iam/signing-keys',
-    summary: 'Create a signing key, or import a public key (bring your own)',
-    security,
-    request: { body: { required: false, content: { 'application/json': { schema: CreateSigningKeyBody } } } },
-    responses: { 201: json(success(CreatedSigningKey), 'Created. privateKey is shown once.'), ...errors(400, 409, 413, 415, 422), ...common },
+  // Every schema of the document goes through one toJSONSchema call, as a property of one object,
+  // so the schemas with an `id` are emitted once, as $defs, and referenced from wherever they appear.
+  // Input mode: request bodies are described as clients send them (defaults optional, before the
+  // query text becomes numbers). Response schemas have no defaults or transforms, so input and
+  // output agree but for one thing: output mode would close every plain object
+  // (`additionalProperties: false`), and clients must tolerate members added to answers later.
+  const slots: Record<string, z.ZodMiniType> = { error: ErrorEnvelope };
+  documented.forEach((spec, i) => {
+    if (spec.params) slots[`${i}.params`] = spec.params;
+    if (spec.query) slots[`${i}.query`] = spec.query;
+    if (spec.body) slots[`${i}.body`] = spec.body.schema;
+    for (const [status, answer] of Object.entries(spec.answers)) slots[`${i}.${status}`] = answer.schema;
   });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/iam/signing-keys',
-    summary: 'List signing keys, newest first',
-    security,
-    request: { query: ListSigningKeysQuery },
-    responses: { 200: json(z.object({ success: z.literal(true), data: z.array(SigningKeySummary), pagination: Pagination }), 'A page of keys'), ...errors(422), ...common },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/iam/signing-keys/{id}',
-    summary: 'Get one signing key with its public key (SPKI PEM and JWK)',
-    security,
-    request: { params: KeyIdParam },
-    responses: { 200: json(success(SigningKeyDetail), 'The key'), ...errors(404), ...common },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/v1/iam/signing-keys/{id}/rotate',
-    summary: 'Rotate: a new key of the same algorithm; the old one retires after a grace period',
-    security,
-    request: { params: KeyIdParam, body: { required: false, content: { 'application/json': { schema: RotateSigningKeyBody } } } },
-    responses: { 201: json(success(CreatedSigningKey), 'The new key, with privateKey and rotatedFrom'), ...errors(400, 404, 409, 413, 415, 422), ...common },
-  });
-  registry.registerPath({
-    method: 'delete',
-    path: '/v1/iam/signing-keys/{id}',
-    summary: 'Delete a signing key; tokens signed with it stop verifying',
-    security,
-    request: { params: KeyIdParam },
-    responses: { 200: json(success(z.object({ message: z.string() })), 'Deleted'), ...errors(404), ...common },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/v1/iam/revocations',
-    summary: 'Revoke tokens without deleting their key: by jti, by playback ID issued before a time, or by sub',
-    security,
-    request: { body: { required: true, content: { 'application/json': { schema: CreateRevocationBody } } } },
-    responses: { 201: json(success(RevocationView), 'Revoked; in force everywhere within KEY_CACHE_TTL_SECONDS + KV propagation'), ...errors(400, 409, 413, 415, 422), ...common },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/iam/revocations',
-    summary: 'List revocations in force',
-    security,
-    request: { query: ListRevocationsQuery },
-    responses: { 200: json(z.object({ success: z.literal(true), data: z.array(RevocationView), pagination: Pagination }), 'A page of revocations'), ...errors(422), ...common },
-  });
-  registry.registerPath({
-    method: 'delete',
-    path: '/v1/iam/revocations/{id}',
-    summary: 'Lift a revocation',
-    security,
-    request: { params: RevocationIdParam },
-    responses: { 200: json(success(z.object({ message: z.string() })), 'Lifted'), ...errors(404), ...common },
-  });
-  const playbackIdParam = z.object({ playbackId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).openapi({ param: { name: 'playbackId', in: 'path' }, example: 'demo' }) });
-  registry.registerPath({
-    method: 'put',
-    path: '/v1/playback-policies/{playbackId}',
-    summary: 'Set the playback policy of a playback ID: allowed domains, user agents, required groups, network binding',
-    security,
-    request: { params: playbackIdParam, body: { required: true, content: { 'application/json': { schema: PlaybackPolicy } } } },
-    responses: { 200: json(success(z.object({ playbackId: z.string(), updatedAt: z.string() }).passthrough()), 'The stored policy'), ...errors(400, 413, 415, 422), ...common },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/playback-policies/{playbackId}',
-    summary: 'Get the playback policy of a playback ID',
-    security,
-    request: { params: playbackIdParam },
-    responses: { 200: json(success(z.object({ playbackId: z.string(), updatedAt: z.string() }).passthrough()), 'The policy'), ...errors(404), ...common },
-  });
-  registry.registerPath({
-    method: 'delete',
-    path: '/v1/playback-policies/{playbackId}',
-    summary: 'Remove the playback policy of a playback ID',
-    security,
-    request: { params: playbackIdParam },
-    responses: { 200: json(success(z.object({ message: z.string() })), 'Deleted'), ...errors(404), ...common },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/.well-known/jwks.json',
-    summary: 'Public keys of active and retiring signing keys',
-    responses: { 200: json(Jwks, 'JWKS') },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/healthz',
-    summary: 'Liveness',
-    responses: { 200: json(z.object({ ok: z.literal(true) }), 'Alive') },
+  const generated = toComponentRefs(z.toJSONSchema(z.object(slots), { io: 'input', target: 'draft-2020-12' })) as {
+    properties: Record<string, JsonSchema>;
+    $defs?: Record<string, JsonSchema>;
+  };
+  const slot = (name: string) => generated.properties[name]!;
+  const json = (description: string, schema: JsonSchema) => ({ description, content: { 'application/json': { schema } } });
+
+  const parameters = (schema: JsonSchema, where: 'path' | 'query') => {
+    const required = new Set((schema.required as string[] | undefined) ?? []);
+    return Object.entries(schema.properties as Record<string, JsonSchema>).map(([name, member]) => ({
+      schema: member,
+      required: where === 'path' || required.has(name),
+      name,
+      in: where,
+    }));
+  };
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  documented.forEach((spec, i) => {
+    const parameterList = [
+      ...(spec.params ? parameters(slot(`${i}.params`), 'path') : []),
+      ...(spec.query ? parameters(slot(`${i}.query`), 'query') : []),
+    ];
+    const responses: Record<string, unknown> = {};
+    for (const [status, answer] of Object.entries(spec.answers)) responses[status] = json(answer.description, slot(`${i}.${status}`));
+    for (const status of refusalStatuses(spec)) responses[status] = json('SPEC §2 error envelope', slot('error'));
+    (paths[spec.path] ??= {})[spec.method] = {
+      summary: spec.summary,
+      ...(spec.auth === 'basic' && { security: [{ basicAuth: [] }] }),
+      ...(parameterList.length && { parameters: parameterList }),
+      ...(spec.body && { requestBody: { required: spec.body.required, content: { 'application/json': { schema: slot(`${i}.body`) } } } }),
+      responses,
+    };
   });
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  return {
     openapi: '3.1.0',
     info: { title: 'signet admin API', version: '1', description: 'Signing keys for signed playback (FastPix-compatible paths).' },
-  });
+    components: {
+      securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } },
+      schemas: generated.$defs ?? {},
+    },
+    paths,
+  };
 }
 
 let document: ReturnType<typeof buildDocument> | undefined;
 
 /** Built once per isolate, on first request. */
-export function openApiDocument() {
-  return (document ??= buildDocument());
+export function openApiDocument(routes: readonly AdminRoute[]) {
+  return (document ??= buildDocument(routes));
 }

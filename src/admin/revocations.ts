@@ -5,20 +5,21 @@
  *   GET    /v1/iam/revocations        list, newest first, paginated like signing keys
  *   DELETE /v1/iam/revocations/{id}   lift a revocation
  *
- * Each revocation is one self-expiring KV entry (src/keys/revocations.ts). `onChange` runs after
- * every successful write so the writing isolate sees the change at once (revocationCache.invalidate).
+ * Each revocation is one self-expiring KV entry (src/keys/revocations.ts). Every successful write
+ * reports `{kind: 'revocations'}` so the writing isolate sees the change at once (revocationCache.invalidate).
  */
-import { z } from '@hono/zod-openapi';
-import type { Hono } from 'hono';
-import { LIMITS, type Env } from '../config';
+import * as z from 'zod/mini';
+import { LIMITS } from '../config';
 import { Refusal } from '../errors';
 import { registryOf } from '../keys/registry';
 import { listRevocations, type Revocation, type RevocationSelector } from '../keys/revocations';
-import { parseQuery, readJsonBody, validationFailed, zodIssues } from './body';
+import { audit } from './audit';
+import { readJsonObject, validated, validationFailed } from './body';
+import { futureInstant, isoInstant, toIso } from './instants';
+import { pageOf, PageQuery, paginate } from './pagination';
 import { decided } from './registry';
-import { pageQueryFields } from './schemas';
-
-type AdminApp = Hono<{ Bindings: Env }>;
+import { mountRoutes, route, type AdminApp } from './route';
+import { Done, success } from './schemas';
 
 export const REVOCATION_LIMITS = {
   /** Mux's default playback token lifetime: the default `expiresAt` is now + this. */
@@ -30,54 +31,51 @@ export const REVOCATION_LIMITS = {
   maxRevocations: 10_000,
 } as const;
 
-const isoInstant = z.iso.datetime({ offset: true }).openapi({ example: '2027-01-01T00:00:00Z' });
 const selectorText = (example: string) =>
   z
     .string()
-    .min(1)
-    .max(LIMITS.maxRevocationSelectorLength)
-    .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
-    .openapi({ example });
-const expiresAt = isoInstant.optional().openapi({
-  description: `The latest token \`exp\` the revocation can concern; the entry then expires by itself. Default now + 7 days, at most 365 days.`,
+    .check(z.minLength(1), z.maxLength(LIMITS.maxRevocationSelectorLength), z.regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'))
+    .register(z.globalRegistry, { example });
+const expiresAt = z.optional(isoInstant).register(z.globalRegistry, {
+  description: 'The latest token `exp` the revocation can concern; the entry then expires by itself. Default now + 7 days, at most 365 days.',
 });
 
-export const RevokeJtiBody = z.strictObject({ jti: selectorText('6f1c2a9e-leaked-token'), expiresAt }).openapi('RevokeJtiBody');
+export const RevokeJtiBody = z.strictObject({ jti: selectorText('6f1c2a9e-leaked-token'), expiresAt }).register(z.globalRegistry, { id: 'RevokeJtiBody' });
 
 export const RevokePlaybackIdBody = z
   .strictObject({
-    playbackId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must match [A-Za-z0-9_-]{1,128}').openapi({ example: 'xgB9pA2yc01' }),
-    before: z
-      .union([isoInstant, z.number().int().min(0).max(1e11)], { error: 'must be an ISO 8601 instant or epoch seconds' })
-      .openapi({ description: 'Tokens for this playback ID with `iat` before this instant (or without `iat`) are revoked.', example: '2026-11-28T12:00:00Z' }),
+    playbackId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must match [A-Za-z0-9_-]{1,128}')).register(z.globalRegistry, { example: 'xgB9pA2yc01' }),
+    before: z.union([isoInstant, z.number().check(z.int(), z.minimum(0), z.maximum(1e11))], { error: 'must be an ISO 8601 instant or epoch seconds' }).register(z.globalRegistry, {
+      description: 'Tokens for this playback ID with `iat` before this instant (or without `iat`) are revoked.',
+      example: '2026-11-28T12:00:00Z',
+    }),
     expiresAt,
   })
-  .openapi('RevokePlaybackIdBody');
+  .register(z.globalRegistry, { id: 'RevokePlaybackIdBody' });
 
-export const RevokeSubBody = z.strictObject({ sub: selectorText('viewer-4711'), expiresAt }).openapi('RevokeSubBody');
+export const RevokeSubBody = z.strictObject({ sub: selectorText('viewer-4711'), expiresAt }).register(z.globalRegistry, { id: 'RevokeSubBody' });
 
-/** For the OpenAPI document: the request is exactly one of the three shapes. */
-export const CreateRevocationBody = z
-  .union([RevokeJtiBody, RevokePlaybackIdBody, RevokeSubBody])
-  .openapi('CreateRevocationBody', { description: 'Exactly one selector: `jti`, `playbackId` (with `before`) or `sub`.' });
+/** For the OpenAPI document: the request is exactly one of the three shapes (parseCreateBody picks it). */
+export const CreateRevocationBody = z.union([RevokeJtiBody, RevokePlaybackIdBody, RevokeSubBody]).register(z.globalRegistry, {
+  id: 'CreateRevocationBody',
+  description: 'Exactly one selector: `jti`, `playbackId` (with `before`) or `sub`.',
+});
 
 export const RevocationView = z
   .object({
     id: z.string(),
     kind: z.enum(['jti', 'playbackId', 'sub']),
-    jti: z.string().optional(),
-    playbackId: z.string().optional(),
-    before: z.number().int().optional().openapi({ description: 'epoch seconds' }),
-    sub: z.string().optional(),
+    jti: z.optional(z.string()),
+    playbackId: z.optional(z.string()),
+    before: z.optional(z.number().check(z.int())).register(z.globalRegistry, { description: 'epoch seconds' }),
+    sub: z.optional(z.string()),
     createdAt: isoInstant,
     expiresAt: isoInstant,
   })
-  .openapi('Revocation');
-
-export const ListRevocationsQuery = z.strictObject(pageQueryFields).openapi('ListRevocationsQuery');
+  .register(z.globalRegistry, { id: 'Revocation' });
 
 export const RevocationIdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '0b7e3f0e-5d8c-4a55-9d0e-2f1c4b7a9e31' }),
+  id: z.string().register(z.globalRegistry, { example: '0b7e3f0e-5d8c-4a55-9d0e-2f1c4b7a9e31' }),
 });
 
 const SELECTORS = { jti: RevokeJtiBody, playbackId: RevokePlaybackIdBody, sub: RevokeSubBody } as const;
@@ -94,13 +92,8 @@ function parseCreateBody(raw: Record<string, unknown>) {
       { field: present.length ? present.join(', ') : '(body)', message: 'exactly one of jti, playbackId (with before) or sub is required' },
     ]);
   }
-  const selector = present[0]!;
-  const result = SELECTORS[selector].safeParse(raw);
-  if (!result.success) throw validationFailed(zodIssues(result.error));
-  return result.data as { jti?: string; playbackId?: string; before?: string | number; sub?: string; expiresAt?: string };
+  return validated(SELECTORS[present[0]!], raw) as { jti?: string; playbackId?: string; before?: string | number; sub?: string; expiresAt?: string };
 }
-
-const toIso = (ms: number) => new Date(ms).toISOString();
 
 function selectorOf(body: ReturnType<typeof parseCreateBody>, nowMs: number): RevocationSelector {
   if (body.jti !== undefined) return { kind: 'jti', jti: body.jti };
@@ -112,64 +105,73 @@ function selectorOf(body: ReturnType<typeof parseCreateBody>, nowMs: number): Re
   return { kind: 'playbackId', playbackId: body.playbackId!, before };
 }
 
-function expiryOf(text: string | undefined, nowMs: number): string {
-  if (text === undefined) return toIso(nowMs + REVOCATION_LIMITS.defaultExpiresInSeconds * 1000);
-  const ms = Date.parse(text);
-  if (ms <= nowMs) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
-  if (ms > nowMs + REVOCATION_LIMITS.maxExpiresInSeconds * 1000) {
-    throw validationFailed([{ field: 'expiresAt', message: 'must be at most 365 days ahead' }]);
-  }
-  return toIso(ms);
-}
+const MAX_EXPIRY = { ms: REVOCATION_LIMITS.maxExpiresInSeconds * 1000, words: '365 days' };
 
-/** One structured audit line per write. Never jti or sub values (they may identify a viewer): the id links to them. */
-function audit(action: string, revocation: Revocation) {
-  console.log(
-    JSON.stringify({
-      event: 'audit',
-      action,
-      revocationId: revocation.id,
-      kind: revocation.kind,
-      ...(revocation.kind === 'playbackId' && { playbackId: revocation.playbackId, before: revocation.before }),
-      expiresAt: revocation.expiresAt,
-      at: new Date().toISOString(),
-    }),
-  );
-}
+/** Never jti or sub values (they may identify a viewer): the id links to them. */
+const revocationFacts = (revocation: Revocation) => ({
+  revocationId: revocation.id,
+  kind: revocation.kind,
+  ...(revocation.kind === 'playbackId' && { playbackId: revocation.playbackId, before: revocation.before }),
+  expiresAt: revocation.expiresAt,
+});
 
+export const REVOCATION_ROUTES = [
+  route({
+    method: 'post',
+    path: '/v1/iam/revocations',
+    summary: 'Revoke tokens without deleting their key: by jti, by playback ID issued before a time, or by sub',
+    auth: 'basic',
+    body: { schema: CreateRevocationBody, required: true },
+    answers: { 201: { description: 'Revoked; in force everywhere within KEY_CACHE_TTL_SECONDS + KV propagation', schema: success(RevocationView) } },
+    refusals: ['limit_reached'],
+    async handler(c, input) {
+      // Validated against the one member its selector names, not against the union as a whole.
+      const body = parseCreateBody(await readJsonObject(c.req.raw));
+      const nowMs = Date.now();
+      const revocation = {
+        id: crypto.randomUUID(),
+        ...selectorOf(body, nowMs),
+        createdAt: toIso(nowMs),
+        expiresAt: body.expiresAt === undefined ? toIso(nowMs + REVOCATION_LIMITS.defaultExpiresInSeconds * 1000) : futureInstant(body.expiresAt, nowMs, 'expiresAt', MAX_EXPIRY),
+      } as Revocation;
+      decided(await registryOf(c.env).createRevocation(revocation, REVOCATION_LIMITS.maxRevocations, nowMs));
+      input.changed({ kind: 'revocations' });
+      audit('revocation.create', revocationFacts(revocation));
+      return c.json({ success: true, data: revocation }, 201);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/iam/revocations',
+    summary: 'List revocations in force',
+    auth: 'basic',
+    query: PageQuery,
+    answers: { 200: { description: 'A page of revocations', schema: pageOf(RevocationView) } },
+    async handler(c, input) {
+      const page = input.query();
+      return c.json({ success: true, ...paginate(await listRevocations(c.env.KEYS), page) });
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/v1/iam/revocations/{id}',
+    summary: 'Lift a revocation',
+    auth: 'basic',
+    params: RevocationIdParam,
+    answers: { 200: { description: 'Lifted', schema: Done } },
+    refusals: ['not_found'],
+    async handler(c, input) {
+      const id = input.param('id');
+      if (id.length > 128) throw new Refusal('not_found', `No revocation with id "${id.slice(0, 128)}".`);
+      const lifted = decided(await registryOf(c.env).liftRevocation(id));
+      input.changed({ kind: 'revocations' });
+      audit('revocation.lift', revocationFacts(lifted));
+      return c.json({ success: true, data: { message: 'revocation lifted' } });
+    },
+  }),
+];
+
+/** Mounts these routes alone, unguarded (tests do; the admin face mounts the whole table behind Basic auth). */
 export function revocationRoutes(app: AdminApp, onChange: () => void) {
-  app.post('/v1/iam/revocations', async (c) => {
-    const raw = await readJsonBody(c.req.raw, z.record(z.string(), z.unknown()));
-    const body = parseCreateBody(raw);
-    const nowMs = Date.now();
-    const revocation = {
-      id: crypto.randomUUID(),
-      ...selectorOf(body, nowMs),
-      createdAt: toIso(nowMs),
-      expiresAt: expiryOf(body.expiresAt, nowMs),
-    } as Revocation;
-    decided(await registryOf(c.env).createRevocation(revocation, REVOCATION_LIMITS.maxRevocations, nowMs));
-    onChange();
-    audit('revocation.create', revocation);
-    return c.json({ success: true, data: revocation }, 201);
-  });
-
-  app.get('/v1/iam/revocations', async (c) => {
-    const { limit, offset } = parseQuery(new URL(c.req.url), ListRevocationsQuery);
-    const all = await listRevocations(c.env.KEYS);
-    return c.json({
-      success: true,
-      data: all.slice((offset - 1) * limit, offset * limit),
-      pagination: { totalRecords: all.length, currentOffset: offset, offsetCount: Math.ceil(all.length / limit) },
-    });
-  });
-
-  app.delete('/v1/iam/revocations/:id', async (c) => {
-    const id = c.req.param('id');
-    if (id.length > 128) throw new Refusal('not_found', `No revocation with id "${id.slice(0, 128)}".`);
-    const lifted = decided(await registryOf(c.env).liftRevocation(id));
-    onChange();
-    audit('revocation.lift', lifted);
-    return c.json({ success: true, data: { message: 'revocation lifted' } });
-  });
+  mountRoutes(app, REVOCATION_ROUTES, () => onChange());
 }

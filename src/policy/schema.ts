@@ -4,10 +4,10 @@
  * grants are bound to the viewer's network. FastPix/Mux style; validated here once, on write and
  * on every read from KV, so the evaluator only ever sees well-formed policies.
  */
-import { z } from '@hono/zod-openapi';
+import * as z from 'zod/mini';
 import { POLICY_LIMITS } from './limits';
 
-const defaultPolicy = z.enum(['allow', 'deny']).openapi({ description: 'What happens to a viewer that matches neither list.' });
+const defaultPolicy = z.enum(['allow', 'deny']).register(z.globalRegistry, { description: 'What happens to a viewer that matches neither list.' });
 
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 // A host name of dot-separated labels; a wildcard needs at least two labels after `*.` (no `*.com`).
@@ -16,15 +16,18 @@ const WILDCARD = new RegExp(`^\\*\\.${LABEL}(?:\\.${LABEL})+$`);
 
 const domainEntry = z
   .string()
-  .trim()
-  .toLowerCase()
-  .max(POLICY_LIMITS.maxHostnameLength)
-  .refine((text) => HOSTNAME.test(text) || WILDCARD.test(text), {
-    message: 'must be a host name ("player.example.com") or a wildcard ("*.example.com"); no scheme, port or path; IDNs in punycode',
-  })
-  .openapi({ example: '*.example.com' });
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.maxLength(POLICY_LIMITS.maxHostnameLength),
+    z.refine(
+      (text) => HOSTNAME.test(text) || WILDCARD.test(text),
+      'must be a host name ("player.example.com") or a wildcard ("*.example.com"); no scheme, port or path; IDNs in punycode',
+    ),
+  )
+  .register(z.globalRegistry, { example: '*.example.com' });
 
-const domainList = z.array(domainEntry).max(POLICY_LIMITS.maxPolicyListEntries).default([]);
+const domainList = z._default(z.array(domainEntry).check(z.maxLength(POLICY_LIMITS.maxPolicyListEntries)), []);
 
 /** A `/source/` or `/source/i` entry; anything else is a substring. */
 import { USER_AGENT_REGEX_ENTRY as REGEX_ENTRY } from './limits';
@@ -92,59 +95,54 @@ export function unsafeRegexReason(source: string): string | undefined {
 
 const userAgentEntry = z
   .string()
-  .min(1)
-  .max(POLICY_LIMITS.maxUserAgentPatternLength)
-  .superRefine((text, ctx) => {
-    const regex = REGEX_ENTRY.exec(text);
-    if (!regex) return;
-    const unsafe = unsafeRegexReason(regex[1]!);
-    if (unsafe) {
-      ctx.addIssue({ code: 'custom', message: `regex: ${unsafe}` });
-      return;
-    }
-    try {
-      new RegExp(regex[1]!, regex[2]);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'regex: not a valid JavaScript regular expression' });
-    }
-  })
-  .openapi({ description: 'A case-insensitive substring, or a regex written "/source/" or "/source/i".', example: 'CrKey' });
+  .check(
+    z.minLength(1),
+    z.maxLength(POLICY_LIMITS.maxUserAgentPatternLength),
+    z.superRefine((text, ctx) => {
+      const regex = REGEX_ENTRY.exec(text);
+      if (!regex) return;
+      const unsafe = unsafeRegexReason(regex[1]!);
+      if (unsafe) {
+        ctx.addIssue({ code: 'custom', message: `regex: ${unsafe}` });
+        return;
+      }
+      try {
+        new RegExp(regex[1]!, regex[2]);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'regex: not a valid JavaScript regular expression' });
+      }
+    }),
+  )
+  .register(z.globalRegistry, { description: 'A case-insensitive substring, or a regex written "/source/" or "/source/i".', example: 'CrKey' });
 
-const userAgentList = z.array(userAgentEntry).max(POLICY_LIMITS.maxPolicyListEntries).default([]);
+const userAgentList = z._default(z.array(userAgentEntry).check(z.maxLength(POLICY_LIMITS.maxPolicyListEntries)), []);
+
+const allowNoReferrer = z._default(z.boolean(), false).register(z.globalRegistry, {
+  description: 'Admit requests with neither Referer nor Origin (native apps, Chromecast, some privacy settings). Default false.',
+});
+
+const requireGroups = z
+  .array(z.string().check(z.minLength(1), z.maxLength(POLICY_LIMITS.maxGroupLength)))
+  .check(z.minLength(1), z.maxLength(POLICY_LIMITS.maxPolicyListEntries));
 
 export const PlaybackPolicy = z
   .strictObject({
-    domains: z
-      .strictObject({
-        defaultPolicy,
-        allow: domainList,
-        deny: domainList,
-        allowNoReferrer: z
-          .boolean()
-          .default(false)
-          .openapi({ description: 'Admit requests with neither Referer nor Origin (native apps, Chromecast, some privacy settings). Default false.' }),
-      })
-      .optional()
-      .openapi({ description: 'Matched against the Referer and Origin hosts; the deny list wins over the allow list.' }),
-    userAgents: z
-      .strictObject({ defaultPolicy, allow: userAgentList, deny: userAgentList })
-      .optional()
-      .openapi({ description: 'Matched against the first 512 characters of User-Agent; the deny list wins.' }),
-    requireGroups: z
-      .array(z.string().min(1).max(POLICY_LIMITS.maxGroupLength))
-      .min(1)
-      .max(POLICY_LIMITS.maxPolicyListEntries)
-      .optional()
-      .openapi({ description: 'The token\'s "groups" claim must contain at least one of these.', example: ['premium'] }),
-    bindToViewerNetwork: z
-      .boolean()
-      .optional()
-      .openapi({
-        description:
-          "Bind child grants to the viewer's network (/24 IPv4, /48 IPv6): a leaked playlist stops working elsewhere, but a viewer who changes network (Wi-Fi to cellular) must reload with the token.",
-      }),
+    domains: z.optional(z.strictObject({ defaultPolicy, allow: domainList, deny: domainList, allowNoReferrer })).register(z.globalRegistry, {
+      description: 'Matched against the Referer and Origin hosts; the deny list wins over the allow list.',
+    }),
+    userAgents: z.optional(z.strictObject({ defaultPolicy, allow: userAgentList, deny: userAgentList })).register(z.globalRegistry, {
+      description: 'Matched against the first 512 characters of User-Agent; the deny list wins.',
+    }),
+    requireGroups: z.optional(requireGroups).register(z.globalRegistry, {
+      description: 'The token\'s "groups" claim must contain at least one of these.',
+      example: ['premium'],
+    }),
+    bindToViewerNetwork: z.optional(z.boolean()).register(z.globalRegistry, {
+      description:
+        "Bind child grants to the viewer's network (/24 IPv4, /48 IPv6): a leaked playlist stops working elsewhere, but a viewer who changes network (Wi-Fi to cellular) must reload with the token.",
+    }),
   })
-  .openapi('PlaybackPolicy');
+  .register(z.globalRegistry, { id: 'PlaybackPolicy' });
 
 export type PlaybackPolicy = z.output<typeof PlaybackPolicy>;
 /** What a client sends; defaults not yet applied. */

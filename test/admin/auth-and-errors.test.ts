@@ -181,6 +181,17 @@ describe('error envelope on every failure path', () => {
     expect(answer.body.error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
   });
 
+  it('says in English what is wrong with each field, not a bare "Invalid input"', async () => {
+    const answer = await call('/v1/iam/signing-keys', { method: 'POST', body: { algorithm: 'HS256', name: '', expiresAt: 42 } });
+    expectErrorEnvelope(answer, 422, 'validation_failed');
+    const messages = Object.fromEntries(answer.body.error.fields.map((f: { field: string; message: string }) => [f.field, f.message]));
+    expect(messages).toEqual({
+      algorithm: expect.stringMatching(/expected one of .*RS256/),
+      name: expect.stringMatching(/Too small/),
+      expiresAt: expect.stringMatching(/expected string, received number/),
+    });
+  });
+
   it('checks the body of a rotate the same way', async () => {
     const created = (await call('/v1/iam/signing-keys', { method: 'POST', body: { algorithm: 'ES256' } })).body.data;
     const path = `/v1/iam/signing-keys/${created.id}/rotate`;
