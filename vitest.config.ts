@@ -37,6 +37,9 @@ export const TEST_SECRETS = {
 const workersTest = (name: string, include: string[], exclude: string[], extraBindings: Record<string, string>) => ({
   plugins: [
     cloudflareTest({
+      // The tests run the source modules (vite transforms them on demand); wrangler.toml's `main` is
+      // the built dist/index.js that `wrangler dev` / `deploy` serve, which test/node/ exercises.
+      main: './src/index.ts',
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: { ...TEST_SECRETS, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '3000', DEV_MODE: 'false', ...extraBindings },

@@ -29,7 +29,7 @@ import { join, relative, resolve } from 'node:path';
 import { byFile, selfTimes, sourceMapper } from './lib/cpuprofile.mjs';
 import { connectInspector } from './lib/inspector.mjs';
 import {
-  BENCH, buildWorker, cannon, cpuMs, createSigningKey, fmt, freePort, get, grantFromPlaylist, machine, machineNote, PLAYBACK_ID, ROOT, signPool, signToken,
+  BENCH, buildSignet, buildWorker, cannon, cpuMs, createSigningKey, fmt, freePort, get, grantFromPlaylist, machine, machineNote, PLAYBACK_ID, ROOT, signPool, signToken,
   startOriginProcess, startServer,
 } from './lib/harness.mjs';
 
@@ -94,8 +94,8 @@ async function main() {
   const WORK = mkdtempSync(join(os.tmpdir(), 'signet-profile-'));
   const DIST = join(WORK, 'dist');
   mkdirSync(DIST);
-  const bundle = join(DIST, 'signet.js');
-  await buildWorker(join(SRC, 'src/index.ts'), bundle, { sourcemap: true, absWorkingDir: SRC });
+  const bundle = join(DIST, 'signet');
+  await buildSignet({ outdir: bundle, root: SRC, minify: false, sourcemap: true });
   await buildWorker(join(BENCH, 'workers/kv-counter.ts'), join(DIST, 'kv-counter.js'));
   const map = await sourceMapper(bundle, SRC);
 
@@ -169,7 +169,7 @@ async function main() {
     `- **Source tree:** \`${SRC}\`${args.label ? ` — ${args.label}` : ''}; \`src/\` sha256 \`${tree.sha256}\` (${tree.files} files, path + content).`,
     `- **Command:** \`node bench/profile.mjs ${process.argv.slice(2).map((arg) => (/[\s"'$]/.test(arg) ? `'${arg.replace(/'/g, "'\\''")}'` : arg)).join(' ')}\` (in ${ROOT})`,
     `- **Machine:** ${machineNote(m)}. ${m.cores} cores shared by workerd, the origin and the load generator; load average at the start ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')} (other work on the machine inflates CPU per request and stretches the sampling period).`,
-    `- **Method:** signet built with esbuild (bench build + source map) under Miniflare with \`inspectorPort\`; per scenario ${WARMUP} warm-up requests, then ${REQUESTS} requests (autocannon, ${CONNECTIONS} connections) with no inspector session, then ${WARMUP} more and ${REQUESTS} profiled ones (\`Profiler.setSamplingInterval {interval: ${INTERVAL_US}}\`, µs). Self time = sum of \`timeDeltas\` per call frame (functionName + file:line, bundle positions mapped to sources through the source map), a sample lasting until the next, each capped at 2 × the median delta: workerd samples the isolate only while it runs, so the delta after the last sample before a pause spans the pause and is not billed to that frame. \"total\" is the capped sum (time the isolate was seen running, idle samples included); \"span\" the profile's wall time.`,
+    `- **Method:** signet built by scripts/build.mjs as deployed, unminified, with source maps, under Miniflare with \`inspectorPort\`; per scenario ${WARMUP} warm-up requests, then ${REQUESTS} requests (autocannon, ${CONNECTIONS} connections) with no inspector session, then ${WARMUP} more and ${REQUESTS} profiled ones (\`Profiler.setSamplingInterval {interval: ${INTERVAL_US}}\`, µs). Self time = sum of \`timeDeltas\` per call frame (functionName + file:line, bundle positions mapped to sources through the source map), a sample lasting until the next, each capped at 2 × the median delta: workerd samples the isolate only while it runs, so the delta after the last sample before a pause spans the pause and is not billed to that frame. \"total\" is the capped sum (time the isolate was seen running, idle samples included); \"span\" the profile's wall time.`,
     `- **Caveat — console.log under the inspector:** while an inspector session is attached, workerd mirrors every \`console.log\` to it, which costs far more than without one. signet writes one decision-log line per request, so console/log frames (and the JSON.stringify feeding them) are inflated here. Read **relative** costs from these tables; read **absolute** costs from "workerd CPU/request, no inspector" (\`/proc\` utime+stime, no session attached).`,
     '',
   ];

@@ -20,7 +20,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleComposition, renderBundle } from './lib/bundle.mjs';
 import {
-  BENCH, buildWorker, cannon, CONNECTIONS, copyKeys, cpuMs, createSigningKey, fmt, get, grantFromPlaylist, machine, machineNote,
+  BENCH, buildSignet, buildWorker, cannon, CONNECTIONS, copyKeys, cpuMs, createSigningKey, fmt, get, grantFromPlaylist, machine, machineNote,
   median, PLAYBACK_ID, ratio, ROOT, signPool, signToken, startOriginProcess, startServer as startWorkerd,
 } from './lib/harness.mjs';
 
@@ -59,7 +59,10 @@ const ENTRIES = {
 const TRIVIAL_SOURCE = "export default { fetch: () => new Response('ok') };\n";
 async function buildWorkers() {
   writeFileSync(join(WORK, 'trivial.ts'), TRIVIAL_SOURCE);
-  for (const [name, entry] of Object.entries({ ...ENTRIES, trivial: join(WORK, 'trivial.ts') })) await buildWorker(entry, join(DIST, `${name}.js`));
+  for (const [name, entry] of Object.entries({ ...ENTRIES, trivial: join(WORK, 'trivial.ts') })) {
+    if (name === 'signet') await buildSignet({ outdir: join(DIST, 'signet') }); // as wrangler deploys it
+    else await buildWorker(entry, join(DIST, `${name}.js`));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +257,7 @@ async function main() {
   log(`signet bench: ${SMOKE ? 'smoke' : 'full'} run, ${ROUNDS} round(s), ${SMOKE ? `${SMOKE_AMOUNT} requests` : `${DURATION_S} s`} per cell`);
   await buildWorkers();
   const bundle = await bundleComposition(ROOT);
-  log(`bundle: src/index.ts minified ${fmt(bundle.minifiedBytes / 1024, 1)} KiB, gzip ${fmt(bundle.gzipBytes / 1024, 1)} KiB (target ≤ ${bundle.targetKiB} KiB: ${bundle.met ? 'met' : 'not met'})`);
+  log(`bundle: ${bundle.modules} modules, minified ${fmt(bundle.minifiedBytes / 1024, 1)} KiB, gzip ${fmt(bundle.gzipBytes / 1024, 1)} KiB (target ≤ ${bundle.targetKiB} KiB: ${bundle.met ? 'met' : 'not met'}); at start ${fmt(bundle.startup.bytes / 1024, 1)} KiB`);
   const origin = await startOriginProcess();
   log(`origin ${origin.url}; workers built in ${WORK}`);
 
@@ -546,7 +549,7 @@ function targets(report) {
   if (vsTrivial?.scriptOnly) {
     add('(issue 13) Cold start: first answer ≤ trivial worker + 60 ms', `${signed(vsTrivial.scriptOnly.firstAnswerMs, 0)} ms (script only)`, vsTrivial.scriptOnly.firstAnswerMs <= 60, `first gated segment ${signed(vsTrivial.segment?.firstAnswerMs, 0)} ms, first /healthz ${signed(vsTrivial.healthz?.firstAnswerMs, 0)} ms, each from a fresh Miniflare against a trivial worker`);
   }
-  if (report.bundle) add('Bundle (issue 13): minified `src/index.ts` ≤ 350 KiB', `${fmt(report.bundle.minifiedBytes / 1024, 1)} KiB (gzip ${fmt(report.bundle.gzipBytes / 1024, 1)} KiB)`, report.bundle.met, `largest: ${report.bundle.groups.slice(0, 3).map((g) => `${g.name} ${fmt(g.bytes / 1024, 1)} KiB`).join(', ')}`);
+  if (report.bundle) add('Bundle (issue 13): all modules minified ≤ 350 KiB', `${fmt(report.bundle.minifiedBytes / 1024, 1)} KiB (gzip ${fmt(report.bundle.gzipBytes / 1024, 1)} KiB)`, report.bundle.met, `${report.bundle.modules} modules, ${fmt((report.bundle.startup?.bytes ?? report.bundle.minifiedBytes) / 1024, 1)} KiB of them compiled at start; largest: ${report.bundle.groups.slice(0, 3).map((g) => `${g.name} ${fmt(g.bytes / 1024, 1)} KiB`).join(', ')}`);
   add('Memory: caches bounded; 10-minute soak shows no heap growth', 'not measured here', null, 'bounds from src/config.ts LIMITS: ≤ 1,000 keys, ≤ 10,000 negative kids; no verified-token cache. The soak is not part of this run.');
   return out;
 }
@@ -586,7 +589,7 @@ function renderMarkdown(r) {
     lines.push('', ...[line('/healthz first', vs.healthz), line('gated segment first', vs.segment), line("script only (no DO, no KV), /healthz first", vs.scriptOnly)].filter(Boolean));
     lines.push('', `Medians of ${r.coldStart.trivial.starts} starts per row, rows interleaved start by start. The trivial worker is \`${TRIVIAL_SOURCE.trim()}\`, built like the others, in a Miniflare instance with no bindings; signet's instance also holds the KV-counting wrapper worker and the key-registry Durable Object, and its KV reads go through that wrapper (one loopback round trip to Node each); "signet script only" serves the same script with its vars and nothing else, so its delta is the script's own (bench build, unminified). "ready" includes workerd's process start and the script's compilation and top-level evaluation; the first request then pays whatever is lazily initialised.`);
   }
-  if (r.bundle) lines.push('', '## Bundle composition (issue 13): `src/index.ts` minified', '', ...renderBundle(r.bundle));
+  if (r.bundle) lines.push('', '## Bundle composition (issue 13): signet as deployed (scripts/build.mjs)', '', ...renderBundle(r.bundle));
   lines.push('', '## (f) 1,000 distinct kids, 999 unknown, sent twice within the negative-cache interval', '');
   lines.push('| server | pass | KV reads (of unknown kids) | statuses | req/s |');
   lines.push('| --- | ---: | ---: | --- | ---: |');

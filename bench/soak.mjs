@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
+import { buildSignet, workerModules } from '../scripts/build.mjs';
 import { importPKCS8, SignJWT } from 'jose';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
@@ -26,11 +26,11 @@ const ADMIN = { id: 'soak', secret: 'soak-admin-secret-0123456789' };
 const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 
 const work = mkdtempSync(join(os.tmpdir(), 'signet-soak-'));
-await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['cloudflare:*', 'node:*'], outfile: join(work, 'signet.js'), logLevel: 'warning' });
+await buildSignet({ outdir: join(work, 'signet') }); // as wrangler deploys it
 const origin = await startOrigin({ port: 0, record: false });
 const inspectorPort = await freePort();
 const mf = new Miniflare({
-  modules: true, modulesRoot: work, scriptPath: join(work, 'signet.js'), compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'],
+  modulesRoot: join(work, 'signet'), modules: workerModules(join(work, 'signet')), compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'],
   kvNamespaces: ['KEYS'], durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true } }, kvPersist: join(work, 'kv'), cf: false, host: '127.0.0.1', port: 0, inspectorPort,
   bindings: { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET: 'soak-grant-secret-0123456789-abcdefghijklmnop', ORIGIN_URL: origin.url },
   handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); },

@@ -1,16 +1,16 @@
 // Self time per call frame of a V8 .cpuprofile (Profiler.stop's `profile`), with bundle positions
-// mapped back to source files through the bundle's source map.
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+// mapped back to source files through the source maps of the build's modules.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A mapper from (url, 0-based line, 0-based column) of the bundle to "file:line" of the source
+ * A mapper from (url, 0-based line, 0-based column) of a module of the build in `outdir` to "file:line" of the source
  * (relative to `root`), or undefined where the frame is not in the bundle. Uses
  * @jridgewell/trace-mapping (in node_modules through vitest/wrangler); without it, positions stay
  * bundle positions.
  */
-export async function sourceMapper(bundlePath, root) {
+export async function sourceMapper(outdir, root) {
   let TraceMap;
   let originalPositionFor;
   try {
@@ -18,11 +18,21 @@ export async function sourceMapper(bundlePath, root) {
   } catch {
     return () => undefined;
   }
-  const map = new TraceMap(readFileSync(`${bundlePath}.map`, 'utf8'));
-  const base = dirname(bundlePath);
-  const name = bundlePath.split('/').pop();
+  // One map per module of the build (index.js, chunks/*.js), keyed by its path inside outdir.
+  const maps = new Map();
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith('.js') && existsSync(`${path}.map`)) maps.set(relative(outdir, path), { map: new TraceMap(readFileSync(`${path}.map`, 'utf8')), base: dir });
+    }
+  };
+  visit(outdir);
   return (url, line, column) => {
-    if (!url || !(url === name || url.endsWith(`/${name}`))) return undefined;
+    if (!url) return undefined;
+    const module = [...maps.keys()].find((name) => url === name || url.endsWith(`/${name}`));
+    if (!module) return undefined;
+    const { map, base } = maps.get(module);
     const pos = originalPositionFor(map, { line: line + 1, column: Math.max(0, column) });
     if (!pos.source) return undefined;
     const file = pos.source.startsWith('file:') ? fileURLToPath(pos.source) : resolve(base, pos.source);

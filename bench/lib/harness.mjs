@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { importPKCS8, SignJWT } from 'jose';
 import { Miniflare } from 'miniflare';
+import { buildSignet, workerModules, WORKERD_BUILD } from '../../scripts/build.mjs';
 
 /** The repository this harness lives in. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,19 +28,11 @@ export const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 
 export const COMPATIBILITY = { compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'] };
 
 // ---------------------------------------------------------------------------------------------
-// Build: the conditions wrangler uses for workerd. Unminified (what the load cells serve).
-export const WORKERD_BUILD = {
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
-  conditions: ['workerd', 'worker', 'browser'],
-  mainFields: ['module', 'main'],
-  external: ['cloudflare:*', 'node:*'],
-  logLevel: 'warning',
-};
+// Build: signet is built exactly as it deploys (scripts/build.mjs: an entry module and chunks);
+// the single-file workers of the bench (baseline, peer, trivial, …) with the same esbuild options.
+export { buildSignet, workerModules, WORKERD_BUILD };
 
-/** Bundles one worker entry to `outfile`; `extra` adds or overrides esbuild options (e.g. sourcemap). */
+/** Bundles one single-file worker entry to `outfile`; `extra` adds or overrides esbuild options. */
 export function buildWorker(entry, outfile, extra = {}) {
   return build({ ...WORKERD_BUILD, entryPoints: [entry], outfile, ...extra });
 }
@@ -99,7 +92,8 @@ export const freePort = () =>
 // ---------------------------------------------------------------------------------------------
 /**
  * One worker under its own Miniflare instance (hence its own workerd process, whose CPU time
- * /proc/<pid>/stat gives). `dist` holds `<name>.js` (and `kv-counter.js` for signet and peer).
+ * /proc/<pid>/stat gives). `dist` holds `<name>.js` (and `kv-counter.js` for signet and peer);
+ * signet is the folder `dist/signet/` that buildSignet() wrote (its modules, as deployed).
  * signet's and the peer's KEYS binding is the counting wrapper (workers/kv-counter.ts): every KV
  * read is reported to `onKvRead(op)` in Node. `inspectorPort` opens workerd's inspector.
  * Returns { name, mf, url, pid, port, readyMs } — readyMs: `new Miniflare()` until `ready`.
@@ -121,7 +115,8 @@ export async function startServer(name, { dist, originUrl, persistDir, onKvRead 
     name === 'signet'
       ? { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET, ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' }
       : { ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' };
-  const workers = [{ ...common, name, scriptPath: join(dist, `${name}.js`), bindings }];
+  const script = name === 'signet' ? { modulesRoot: join(dist, 'signet'), modules: workerModules(join(dist, 'signet')) } : { scriptPath: join(dist, `${name}.js`) };
+  const workers = [{ ...common, name, ...script, bindings }];
   // signet's admin writes go through its key registry (a Durable Object of the same script).
   if (name === 'signet' && !bare) workers[0].durableObjects = { REGISTRY: { className: 'KeyRegistry', useSQLite: true } };
   if ((name === 'signet' || name === 'peer') && !bare) {

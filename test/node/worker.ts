@@ -1,7 +1,7 @@
 /**
- * The real worker for Node-side tests: src/index.ts bundled with esbuild (bench/lib/harness.mjs: the
- * conditions wrangler uses for workerd), served by workerd through the Miniflare API on a loopback port, in front of
- * the loopback test origin. Each call gets its own KV (in memory) and its own origin.
+ * The real worker for Node-side tests: signet built as wrangler deploys it (scripts/build.mjs: the
+ * entry module and its chunks), served by workerd through the Miniflare API on a loopback port, in
+ * front of the loopback test origin. Each call gets its own KV (in memory) and its own origin.
  */
 import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 // @ts-expect-error plain .mjs helper shared with bench/ and scripts/
 import { startOrigin } from '../support/origin-server.mjs';
-// @ts-expect-error plain .mjs: the one esbuild configuration for workerd (the benchmark builds with it too)
-import { buildWorker } from '../../bench/lib/harness.mjs';
+// @ts-expect-error plain .mjs: the one build of signet (wrangler, the benchmark and these tests use it)
+import { buildSignet, workerModules } from '../../scripts/build.mjs';
 
 export const ADMIN = { id: 'cli-admin', secret: 'cli-admin-secret-0123456789' };
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -23,12 +23,11 @@ export interface RunningWorker {
 
 export async function startWorker(vars: Record<string, string> = {}): Promise<RunningWorker> {
   const dist = mkdtempSync(join(tmpdir(), 'signet-node-worker-'));
-  await buildWorker(join(ROOT, 'src/index.ts'), join(dist, 'signet.js'));
+  await buildSignet({ outdir: dist, root: ROOT });
   const origin = (await startOrigin({ port: 0 })) as { url: string; close(): Promise<void> };
   const mf = new Miniflare({
-    modules: true,
     modulesRoot: dist,
-    scriptPath: join(dist, 'signet.js'),
+    modules: workerModules(dist),
     compatibilityDate: '2026-04-20',
     compatibilityFlags: ['nodejs_compat'],
     kvNamespaces: ['KEYS'],
