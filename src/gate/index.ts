@@ -26,7 +26,7 @@ import { readCredential, splitRequestUrl, type Credential } from './credentials'
 import { checkGrant, grantExpiry, type GrantClaims } from './grant';
 import { logDecision, type DecisionFacts } from './log';
 import { parsePlaybackPath, type PlaybackPath } from './path';
-import { servePlaylist, isPlaylistPath } from './playlist';
+import { classifyAnswer, servePlaylist } from './playlist';
 import { enforceRestrictions } from './restrictions';
 
 /** What the gate is built from: the parsed configuration, its stores and caches, and a clock. */
@@ -122,13 +122,12 @@ export function createGate(deps: GateDeps): Gate {
     }
 
     // 5. origin
-    const origin = await fetchFromOrigin(originUrl, path.originPath, query, request, config.originTimeoutMs, deps.assets);
+    const deadlineMs = nowMs + config.originTimeoutMs;
+    const answer = await classifyAnswer(path, await fetchFromOrigin(originUrl, path.originPath, query, request, config.originTimeoutMs, deps.assets), request.method, deadlineMs);
 
     // 6. rewrite or stream
-    if (isPlaylistPath(path) && origin.status === 200) {
-      return servePlaylist({ request, path, origin, authorization, config, nowMs, deadlineMs: nowMs + config.originTimeoutMs });
-    }
-    return new Response(origin.body, { status: origin.status, headers: mediaHeaders(origin) });
+    if (answer.format) return servePlaylist({ request, path, format: answer.format, origin: answer.origin, authorization, config, nowMs, deadlineMs });
+    return new Response(answer.origin.body, { status: answer.origin.status, headers: mediaHeaders(answer.origin) });
   }
 
   async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {

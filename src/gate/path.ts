@@ -36,6 +36,31 @@ const CHILD_CLASS: Array<[RegExp, PathKind, ResourceClass]> = [
   [/^(spritesheet\.(jpg|png|webp)|storyboard\.(vtt|json))$/, 'storyboard', 's'],
 ];
 
+const BROKEN_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * Path text the gate refuses wherever it stands, before any resolution: backslashes, encoded
+ * separators, dots, percent signs and control characters, broken percent-escapes. The playlist
+ * rewriters apply it to a URI as written, since a player may resolve such text otherwise than
+ * WHATWG `URL` does.
+ */
+export function hasForbiddenPathText(text: string): boolean {
+  return text.includes('\\') || FORBIDDEN_ENCODED.test(text) || BROKEN_ESCAPE.test(text);
+}
+
+/**
+ * The one path rule of the playlist rewriters (SPEC §5 "Child grants"): whether the gate would
+ * serve `pathname` (a resolved URL's pathname) with a grant for `playbackId` — a path under
+ * `/{playbackId}/` that {@link parsePlaybackPath} accepts, or, with `manifest`, the DASH
+ * manifest `/{playbackId}.mpd` itself (its `Location`). A playlist grants exactly what this accepts.
+ */
+export function acceptsGrantedPath(pathname: string, playbackId: string, manifest = false): boolean {
+  const parsed = parsePlaybackPath(pathname);
+  // Playlists mint grants for class `v` only: a thumbnail path would refuse them anyway.
+  if (!parsed.ok || parsed.path.playbackId !== playbackId || parsed.path.resourceClass !== 'v') return false;
+  return parsed.path.kind === 'multivariant' ? false : parsed.path.kind === 'dash-manifest' ? manifest : true;
+}
+
 /** Parses a request pathname (as `new URL(request.url).pathname` gives it). */
 export function parsePlaybackPath(pathname: string): PathResult {
   if (!ALLOWED.test(pathname)) return { ok: false, description: 'The path contains characters that are not allowed.' };
@@ -43,7 +68,7 @@ export function parsePlaybackPath(pathname: string): PathResult {
   if (!pathname.startsWith('/') || pathname.includes('//')) return { ok: false, description: 'The path contains an empty segment.' };
   const segments = pathname.slice(1).split('/');
   if (segments.some((segment) => segment === '.' || segment === '..')) return { ok: false, description: 'The path contains a dot segment.' };
-  if (/%(?![0-9A-Fa-f]{2})/.test(pathname)) return { ok: false, description: 'The path contains a broken percent-escape.' };
+  if (BROKEN_ESCAPE.test(pathname)) return { ok: false, description: 'The path contains a broken percent-escape.' };
   // Overlong or otherwise invalid UTF-8 escapes (%c0%ae is "." to a lax decoder): refused.
   if (pathname.includes('%')) {
     try {

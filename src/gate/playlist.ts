@@ -1,23 +1,52 @@
 /**
- * Serving a playlist (SPEC §5 "Child grants"): the origin's HLS playlist or DASH manifest, read
- * within the size and time caps, rewritten so that every URI under `/{P}/` carries a grant.
- * The DASH rewriter (and its XML parser) is loaded on first use: playback of HLS never pays for it.
+ * Serving a playlist (SPEC §5 "What is a playlist", "Child grants"). What is a playlist is decided
+ * by what the origin answers — an HLS or DASH media type, or a body that starts like one — wherever
+ * it sits under `/{P}/`; `/{P}.m3u8` and `/{P}.mpd` are always read as their format. A playlist is
+ * read within the size and time caps and rewritten so that every URI the gate would serve under
+ * `/{P}/` carries a grant. The DASH rewriter (and its XML parser) is loaded on first use: playback
+ * of HLS never pays for it.
  */
 import { LIMITS, type Config } from '../config';
 import { Refusal } from '../errors';
-import { looksLikeHlsPlaylist, rewriteHlsPlaylist } from '../media/hls';
-import { mediaHeaders, readPlaylist } from '../origin/fetch';
+import { rewriteHlsPlaylist } from '../media/hls';
+import { formatOfText, formatOfType, looksLikeDashManifest, looksLikeHlsPlaylist, SNIFF_BYTES, type PlaylistFormat } from '../media/sniff';
+import { mediaHeaders, peekBody, readPlaylist } from '../origin/fetch';
 import { mintGrant } from './grant';
 import type { Authorization } from './index';
 import type { PlaybackPath } from './path';
 
-export function isPlaylistPath(path: PlaybackPath): boolean {
-  return path.kind === 'multivariant' || path.kind === 'dash-manifest' || (path.kind === 'child' && path.originPath.endsWith('.m3u8'));
+/** The extensions that name a playlist: a hint to read the body when the media type says otherwise. */
+function formatOfExtension(originPath: string): PlaylistFormat | undefined {
+  if (/\.m3u8?$/i.test(originPath)) return 'hls';
+  if (/\.mpd$/i.test(originPath)) return 'dash';
+  return undefined;
+}
+
+export type OriginAnswer = { format: PlaylistFormat; origin: Response } | { format: undefined; origin: Response };
+
+/**
+ * Whether the origin's answer is a playlist, and which. Reads the body's start only when the media
+ * type says nothing (absent or generic) or contradicts a playlist extension; the answer it returns
+ * still carries the whole body. Media types of segments, keys and images are streamed unread.
+ */
+export async function classifyAnswer(path: PlaybackPath, origin: Response, method: string, deadlineMs: number): Promise<OriginAnswer> {
+  if (origin.status !== 200) return { format: undefined, origin };
+  if (path.kind === 'multivariant') return { format: 'hls', origin };
+  if (path.kind === 'dash-manifest') return { format: 'dash', origin };
+  if (path.kind !== 'child') return { format: undefined, origin };
+  const byType = formatOfType(origin.headers.get('Content-Type'));
+  if (byType === 'hls' || byType === 'dash') return { format: byType, origin };
+  const byExtension = formatOfExtension(path.originPath);
+  if (byType === 'media' && byExtension === undefined) return { format: undefined, origin };
+  if (method === 'HEAD') return { format: byExtension, origin } as OriginAnswer;
+  const { head, response } = await peekBody(origin, SNIFF_BYTES, deadlineMs);
+  return { format: formatOfText(head) ?? byExtension, origin: response } as OriginAnswer;
 }
 
 export interface PlaylistRequest {
   request: Request;
   path: PlaybackPath;
+  format: PlaylistFormat;
   origin: Response;
   authorization: Authorization;
   config: Config;
@@ -31,7 +60,7 @@ function originMaxAge(cacheControl: string | null): number {
   return match ? Number(match[1]) : 0;
 }
 
-export async function servePlaylist({ request, path, origin, authorization, config, nowMs, deadlineMs }: PlaylistRequest): Promise<Response> {
+export async function servePlaylist({ request, path, format, origin, authorization, config, nowMs, deadlineMs }: PlaylistRequest): Promise<Response> {
   const headers = mediaHeaders(origin);
   const grant = authorization.presentedGrant ?? (await mintGrant(config.grantSecrets[0]!, path.playbackId, authorization.grant));
   const maxAge = Math.max(0, Math.min(authorization.grant.exp - Math.floor(nowMs / 1000), originMaxAge(origin.headers.get('Cache-Control'))));
@@ -40,27 +69,25 @@ export async function servePlaylist({ request, path, origin, authorization, conf
   headers.delete('Content-Encoding');
   headers.delete('ETag');
   headers.delete('Accept-Ranges');
+  // The format's own media type, whatever generic type the origin sent (Safari plays only these).
+  if (formatOfType(headers.get('Content-Type')) !== format) headers.set('Content-Type', format === 'hls' ? 'application/vnd.apple.mpegurl' : 'application/dash+xml');
   if (request.method === 'HEAD') {
     await origin.body?.cancel();
     return new Response(null, { status: 200, headers });
   }
   const text = await readPlaylist(origin, deadlineMs);
   const rewriteContext = { playlistUrl: new URL(request.url), playbackId: path.playbackId, grantParam: LIMITS.grantParam, grant, stripParams: [config.tokenQueryParam] };
-  if (path.kind === 'dash-manifest') {
-    const { DashManifestError, looksLikeDashManifest, rewriteDashManifest } = await import('../media/dash');
+  if (format === 'dash') {
     if (!looksLikeDashManifest(text)) throw new Refusal('origin_error', 'The origin answered something that is not a DASH manifest.');
-    let rewritten: string;
+    const { DashManifestError, rewriteDashManifest } = await import('../media/dash');
     try {
-      rewritten = rewriteDashManifest(text, rewriteContext);
+      return new Response(rewriteDashManifest(text, rewriteContext), { status: 200, headers });
     } catch (error) {
       if (error instanceof DashManifestError) throw new Refusal('origin_error', 'The origin answered a DASH manifest that cannot be parsed.');
       throw error;
     }
-    headers.set('Content-Type', 'application/dash+xml');
-    return new Response(rewritten, { status: 200, headers });
   }
-  if (!looksLikeHlsPlaylist(text)) throw new Refusal('origin_error', 'The origin answered something that is not an HLS playlist.');
-  const rewritten = rewriteHlsPlaylist(text, rewriteContext);
-  if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/vnd.apple.mpegurl');
-  return new Response(rewritten, { status: 200, headers });
+  // RFC 8216 §4.3.1.1: a playlist starts with #EXTM3U (hls.js and AVPlayer refuse it otherwise too).
+  if (!looksLikeHlsPlaylist(text)) throw new Refusal('origin_error', 'The origin answered something that is not an HLS playlist (it must start with #EXTM3U).');
+  return new Response(rewriteHlsPlaylist(text, rewriteContext), { status: 200, headers });
 }

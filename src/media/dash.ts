@@ -28,7 +28,9 @@
  * entity spelling may differ; a manifest with nothing to rewrite is returned as the same string).
  */
 import { DOMParser, XMLSerializer, type Element, type Node } from '@xmldom/xmldom';
-import type { HlsRewriteContext } from './hls';
+import { endOfPath, granting, hasControlCharacter, resolvesToGate, schemeOf, type RewriteContext } from './uri';
+
+export { looksLikeDashManifest } from './sniff';
 
 /** The MPD is not well-formed XML or not an MPD: the gate answers 502 origin_error. */
 export class DashManifestError extends Error {
@@ -38,10 +40,6 @@ export class DashManifestError extends Error {
   }
 }
 
-/** SPEC §5: the playback ID grammar. */
-const PLAYBACK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-/** Grants are base64url segments joined by dots: safe in a URL and in XML without escaping. */
-const GRANT_PATTERN = /^[A-Za-z0-9_.~-]+$/;
 /** Candidate bases per scope; beyond this a scope's relative URLs are left untouched (fail closed, anti-DoS). */
 const MAX_CANDIDATE_BASES = 64;
 /** A base that could not be resolved: nothing relative to it is granted. */
@@ -60,30 +58,6 @@ const CHILD_SCOPE: Record<string, string | undefined> = {
 };
 
 /**
- * True when `text` looks like an MPD: after an optional BOM, whitespace, XML declaration and
- * comments, the root element is `MPD` (optionally prefixed). A sniff, not a validation.
- *
- * @example
- * looksLikeDashManifest('<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011">'); // true
- */
-export function looksLikeDashManifest(text: string): boolean {
-  const head = text.slice(0, 4096).replace(/^\uFEFF/, '');
-  let i = 0;
-  for (;;) {
-    while (i < head.length && /\s/.test(head[i]!)) i++;
-    if (head.startsWith('<?', i) || head.startsWith('<!--', i)) {
-      const end = head.indexOf(head.startsWith('<?', i) ? '?>' : '-->', i + 2);
-      if (end < 0) return false;
-      i = end + 2;
-      if (head[i] === '>') i++;
-      continue;
-    }
-    break;
-  }
-  return /^<(?:[A-Za-z_][\w.-]*:)?MPD[\s/>]/.test(head.slice(i, i + 200));
-}
-
-/**
  * Adds `ctx.grantParam=ctx.grant` to every URL of an MPD that a player fetches and that resolves
  * under `/${ctx.playbackId}/` on the origin of `ctx.playlistUrl` (the URL the MPD was served at),
  * replacing a grant already there and removing `ctx.stripParams`. Idempotent on its own output.
@@ -98,7 +72,7 @@ export function looksLikeDashManifest(text: string): boolean {
  *   grantParam: 'grant', grant: 'g.sig', stripParams: ['token'],
  * }); // <SegmentTemplate media="P/v0/$Number%05d$.m4s?grant=g.sig" …/>
  */
-export function rewriteDashManifest(xml: string, ctx: HlsRewriteContext): string {
+export function rewriteDashManifest(xml: string, ctx: RewriteContext): string {
   const rules = grantRules(ctx);
   const document = parse(xml);
   const root = document.documentElement;
@@ -238,24 +212,13 @@ interface RewriteOptions {
 }
 
 /** Validates the context once and returns the resolution and rewrite functions. */
-function grantRules(ctx: HlsRewriteContext) {
-  const { playlistUrl, playbackId, grantParam, grant } = ctx;
-  if (playlistUrl.protocol !== 'https:' && playlistUrl.protocol !== 'http:') throw new TypeError('playlistUrl must be an http(s) URL');
-  if (!PLAYBACK_ID_PATTERN.test(playbackId)) throw new TypeError('playbackId must match [A-Za-z0-9_-]{1,128}');
-  if (grantParam.length === 0) throw new TypeError('grantParam must not be empty');
-  if (!GRANT_PATTERN.test(grant)) throw new TypeError('grant must be URL-safe (base64url and dots)');
-
-  const gateOrigin = playlistUrl.origin;
-  const documentHref = playlistUrl.href;
-  const prefix = `/${playbackId}/`;
-  const manifestPath = `/${playbackId}.mpd`;
-  const grantPair = `${encodeURIComponent(grantParam)}=${grant}`;
-  const dropped = new Set<string>(ctx.stripParams ?? []);
-  dropped.add(grantParam);
+function grantRules(ctx: RewriteContext) {
+  const g = granting(ctx);
+  const documentHref = ctx.playlistUrl.href;
 
   /** The absolute base a BaseURL text gives under `parent`, or UNKNOWN_BASE. */
   function resolve(text: string, parent: string): string {
-    if (parent === UNKNOWN_BASE || hasControl(text)) return UNKNOWN_BASE;
+    if (parent === UNKNOWN_BASE || hasControlCharacter(text)) return UNKNOWN_BASE;
     try {
       return new URL(text, parent).href;
     } catch {
@@ -263,102 +226,28 @@ function grantRules(ctx: HlsRewriteContext) {
     }
   }
 
-  function resolvesToGate(reference: string, bases: readonly string[], manifest: boolean): boolean {
-    const pathEnd = endOfPath(reference);
-    const path = reference.slice(0, pathEnd);
+  /** Whether `reference` is granted under every candidate base (the one path rule, uri.ts). */
+  function resolvesToGateEverywhere(reference: string, bases: readonly string[], manifest: boolean): boolean {
+    const path = reference.slice(0, endOfPath(reference));
     // Empty and fragment-only references are the base document itself.
     if (path === '') return false;
-    const scheme = schemeOf(path);
-    if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return false;
-    // SPEC §5: the gate refuses such paths (bad_path); a grant on them would be useless.
-    if (hasForbiddenPathText(path)) return false;
     // An absolute URL means the same under every base; a relative one (`//host` included) may not.
-    const candidates = scheme === undefined ? bases : [documentHref];
+    const candidates = schemeOf(path) === undefined ? bases : [documentHref];
     if (candidates.length === 0) return false;
-    for (const base of candidates) {
-      if (base === UNKNOWN_BASE) return false;
-      let resolved: URL;
-      try {
-        resolved = new URL(reference, base);
-      } catch {
-        return false;
-      }
-      const { pathname } = resolved;
-      if (resolved.origin !== gateOrigin || pathname.includes('//') || hasForbiddenPathText(pathname)) return false;
-      if (!pathname.startsWith(prefix) && !(manifest && pathname === manifestPath)) return false;
-    }
-    return true;
+    return candidates.every((base) => base !== UNKNOWN_BASE && resolvesToGate(reference, path, base, g, manifest));
   }
 
   /** The reference with the grant, or undefined when it stays as it is. Surrounding blanks are kept. */
   function rewrite(value: string, bases: readonly string[], options: RewriteOptions): string | undefined {
     const start = value.length - value.trimStart().length;
     const reference = value.trim();
-    if (reference === '' || hasControl(reference) || /\s/.test(reference)) return undefined;
+    if (reference === '' || hasControlCharacter(reference) || /\s/.test(reference)) return undefined;
     const checked = options.template ? reference.replace(TEMPLATE_IDENTIFIER, (match, identifier) => (identifier ? '0' : '$')) : reference;
     const pathEnd = endOfPath(reference);
     if (!options.directoryOk && reference.charCodeAt(pathEnd - 1) === 0x2f) return undefined;
-    if (!resolvesToGate(checked, bases, options.manifest)) return undefined;
-
-    const fragmentStart = reference.indexOf('#', pathEnd);
-    const queryEnd = fragmentStart < 0 ? reference.length : fragmentStart;
-    let query = '';
-    if (pathEnd < queryEnd) {
-      for (const piece of reference.slice(pathEnd + 1, queryEnd).split('&')) {
-        if (piece.length > 0 && !dropped.has(parameterName(piece))) query += `${piece}&`;
-      }
-    }
-    const fragment = fragmentStart < 0 ? '' : reference.slice(fragmentStart);
-    const rewritten = `${reference.slice(0, pathEnd)}?${query}${grantPair}${fragment}`;
-    return value.slice(0, start) + rewritten + value.slice(start + reference.length);
+    if (!resolvesToGateEverywhere(checked, bases, options.manifest)) return undefined;
+    return value.slice(0, start) + g.withGrant(reference, pathEnd) + value.slice(start + reference.length);
   }
 
   return { resolve, rewrite };
-}
-
-function endOfPath(reference: string): number {
-  for (let i = 0; i < reference.length; i++) {
-    const c = reference.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) return i;
-  }
-  return reference.length;
-}
-
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return true;
-    if (c === 0x7f) return true;
-  }
-  return false;
-}
-
-/** The decoded name of one `name=value` query piece, as URLSearchParams reads it. */
-function parameterName(piece: string): string {
-  const equals = piece.indexOf('=');
-  const raw = equals < 0 ? piece : piece.slice(0, equals);
-  if (!raw.includes('%') && !raw.includes('+')) return raw;
-  for (const name of new URLSearchParams(`&${raw}`).keys()) return name;
-  return raw;
-}
-
-/** The lower-cased scheme of a URI reference, or undefined when it is relative (RFC 3986 §3.1). */
-function schemeOf(path: string): string | undefined {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(path);
-  return match ? match[1]!.toLowerCase() : undefined;
-}
-
-/**
- * SPEC §5 bad_path, on the text as written: backslashes, encoded separators and dots, encoded
- * control characters, malformed percent-escapes.
- */
-function hasForbiddenPathText(path: string): boolean {
-  if (path.includes('\\')) return true;
-  for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
-    const pair = path.slice(i + 1, i + 3);
-    if (!/^[0-9A-Fa-f]{2}$/.test(pair)) return true;
-    const byte = parseInt(pair, 16);
-    if (byte < 0x20 || byte === 0x7f || byte === 0x2f || byte === 0x5c || byte === 0x2e || byte === 0x25) return true;
-  }
-  return false;
 }

@@ -109,3 +109,67 @@ export async function readPlaylist(origin: Response, deadlineMs: number | undefi
   }
   return text + decoder.decode();
 }
+
+/**
+ * The first bytes of an origin body, to decide what it is (SNIFF_BYTES of media/sniff.ts), and a
+ * response that still streams the whole body, those bytes first. Reads until `bytes` are in, the
+ * body ends, or the first chunk shows it is no text playlist (`#` or `<` after blanks and a BOM
+ * start one): a segment costs one chunk re-emitted, not a buffer. Times out like readPlaylist.
+ */
+export async function peekBody(origin: Response, bytes: number, deadlineMs: number): Promise<{ head: string; response: Response }> {
+  if (!origin.body) return { head: '', response: origin };
+  const reader = origin.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const budgetSpent = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reader.cancel().catch(() => {});
+      reject(originFailure('origin_timeout', 'The origin did not send the start of its answer in time.'));
+    }, Math.max(0, deadlineMs - Date.now()));
+  });
+  budgetSpent.catch(() => {}); // raced below; never an unhandled rejection
+  let done = false;
+  try {
+    while (size < bytes) {
+      const read = await Promise.race([reader.read(), budgetSpent]);
+      if (read.done) {
+        done = true;
+        break;
+      }
+      chunks.push(read.value);
+      size += read.value.byteLength;
+      if (chunks.length === 1 && !mayStartText(read.value)) break;
+    }
+  } catch (error) {
+    if (error instanceof Refusal) throw error;
+    throw originFailure('origin_error', 'The origin closed the connection while sending its answer.');
+  } finally {
+    clearTimeout(timer);
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  let head = '';
+  for (const chunk of chunks) head += decoder.decode(chunk, { stream: true });
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      if (done) controller.close();
+    },
+    async pull(controller) {
+      const read = await reader.read();
+      if (read.done) controller.close();
+      else controller.enqueue(read.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { head, response: new Response(body, { status: origin.status, statusText: origin.statusText, headers: origin.headers }) };
+}
+
+/** Whether a body starting with `chunk` may be a text playlist: its first byte past blanks and a UTF-8 BOM is `#` or `<`. */
+function mayStartText(chunk: Uint8Array): boolean {
+  let i = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+  while (i < chunk.length && (chunk[i] === 0x20 || chunk[i] === 0x09 || chunk[i] === 0x0a || chunk[i] === 0x0d)) i++;
+  return i === chunk.length || chunk[i] === 0x23 || chunk[i] === 0x3c;
+}

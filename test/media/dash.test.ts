@@ -1,6 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import type { HlsRewriteContext } from '../../src/media/hls';
+import type { RewriteContext as HlsRewriteContext } from '../../src/media/uri';
 import { DashManifestError, looksLikeDashManifest, rewriteDashManifest } from '../../src/media/dash';
 
 // Expected URLs are written by hand from issue 8 §5 and SPEC §5, never computed by the code under test.

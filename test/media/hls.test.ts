@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type HlsRewriteContext, looksLikeHlsPlaylist, rewriteHlsPlaylist } from '../../src/media/hls';
+import { rewriteHlsPlaylist } from '../../src/media/hls';
+import { looksLikeHlsPlaylist } from '../../src/media/sniff';
+import type { RewriteContext as HlsRewriteContext } from '../../src/media/uri';
 
 // Expected outputs below are written by hand from SPEC §5, never computed by the code under test.
 
@@ -227,7 +229,6 @@ const URI_LINE_CASES: ReadonlyArray<readonly [string, string, string]> = [
   ['a fragment (kept after the query)', 'seg.ts#t=10', `seg.ts?${G}#t=10`],
   ['a query and a fragment', 'seg.ts?a=1#t=10', `seg.ts?a=1&${G}#t=10`],
   ['a non-ASCII file name', 'séquence 1.ts', `séquence 1.ts?${G}`],
-  ['a directory URI', 'hi/', `hi/?${G}`],
   ['a query-only reference (the playlist path with a new query)', '?v=2', `?v=2&${G}`],
 ];
 
@@ -247,6 +248,11 @@ const UNTOUCHED_URI_CASES: ReadonlyArray<readonly [string, string]> = [
   ['an encoded dot (lower case)', '%2e%2e/seg.ts'],
   ['an encoded dot (upper case)', '%2E%2E/%2E%2E/Q/seg.ts'],
   ['an encoded control character', 'seg%0a.ts'],
+  // The gate's own path rule (issue 12 item 5): what it refuses as bad_path is never granted.
+  ['an encoded percent sign (the gate refuses %25)', 'seg%25a.ts'],
+  ['a segment of three dots (a dot segment to Windows origins)', '.../seg.ts'],
+  ['a directory (the gate serves no path ending in /)', 'hi/'],
+  ['a thumbnail (a playlist grant opens no image class)', `/${P}/thumbnail.jpg`],
   ['a malformed percent-escape', 'seg%zz.ts'],
   ['a backslash', '..\\v2\\seg.ts'],
   ['an empty path segment', 'a//seg.ts'],
@@ -306,7 +312,12 @@ describe('rewriteHlsPlaylist on tag attributes', () => {
     ['blanks inside the quotes', '#EXT-X-MAP:URI=" init.mp4 "', `#EXT-X-MAP:URI=" init.mp4?${G} "`],
     ['the URI attribute first, then others', '#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"', `#EXT-X-MAP:URI="init.mp4?${G}",BYTERANGE="720@0"`],
     ['EXT-X-SESSION-DATA', '#EXT-X-SESSION-DATA:DATA-ID="com.example.title",URI="title.json"', `#EXT-X-SESSION-DATA:DATA-ID="com.example.title",URI="title.json?${G}"`],
-    ['a tag outside the list', '#EXT-X-DATERANGE:ID="ad1",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="ad.m3u8",URI="x.ts"', '#EXT-X-DATERANGE:ID="ad1",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="ad.m3u8",URI="x.ts"'],
+    // HLS interstitials (RFC 8216bis appendix D): the asset and the asset list; DATERANGE has no URI attribute.
+    ['an interstitial X-ASSET-URI (and a URI attribute DATERANGE does not have)', '#EXT-X-DATERANGE:ID="ad1",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="ad.m3u8",URI="x.ts"', `#EXT-X-DATERANGE:ID="ad1",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="ad.m3u8?${G}",URI="x.ts"`],
+    ['an interstitial X-ASSET-LIST', '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-LIST="ads.json?slot=2"', `#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-LIST="ads.json?slot=2&${G}"`],
+    ['an interstitial on another host', '#EXT-X-DATERANGE:ID="ad3",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="https://ads.example/a.m3u8"', '#EXT-X-DATERANGE:ID="ad3",CLASS="com.apple.hls.interstitial",START-DATE="2026-11-28T12:00:00Z",X-ASSET-URI="https://ads.example/a.m3u8"'],
+    ['EXT-X-CONTENT-STEERING SERVER-URI', '#EXT-X-CONTENT-STEERING:SERVER-URI="steering.json",PATHWAY-ID="CDN-A"', `#EXT-X-CONTENT-STEERING:SERVER-URI="steering.json?${G}",PATHWAY-ID="CDN-A"`],
+    ['a tag outside the list', '#EXT-X-START:TIME-OFFSET=10,URI="x.ts"', '#EXT-X-START:TIME-OFFSET=10,URI="x.ts"'],
     ['a tag whose name only starts like a listed one', '#EXT-X-MEDIA-SEQUENCE:7', '#EXT-X-MEDIA-SEQUENCE:7'],
     ['a custom tag with a URI attribute', '#EXT-X-FOO:URI="seg.ts"', '#EXT-X-FOO:URI="seg.ts"'],
     ['a comment that looks like a URI', '#seg.ts', '#seg.ts'],

@@ -71,3 +71,12 @@ export async function refusal(response: Response) {
   const body = (await response.json()) as { success: false; error: { code: number; reason: string; description: string; message: string } };
   return { status: response.status, ...body.error, body };
 }
+
+/**
+ * Places a file on the real test origin at `path` (test/support/origin-server.mjs `PUT /__files`):
+ * served byte for byte with `type` as its Content-Type (none when empty), Range and HEAD honoured.
+ */
+export async function placeOnOrigin(path: string, body: string | Uint8Array, type: string, cacheControl = 'public, max-age=2'): Promise<void> {
+  const response = await fetch(`${env.ORIGIN_URL}/__files${path}`, { method: 'PUT', body, headers: { 'X-Content-Type': type, 'X-Cache-Control': cacheControl } });
+  if (response.status !== 204) throw new Error(`the test origin refused to place ${path}: ${response.status}`);
+}

@@ -1,7 +1,9 @@
 // A real HTTP media origin on loopback for tests and benchmarks (node:http, no framework).
 // It serves a synthetic HLS stream for any playback ID, honours Range and conditional requests,
 // records every request it receives (so tests can prove no token or grant ever reached it), and
-// misbehaves on demand for playback IDs that start with "fault-".
+// misbehaves on demand for playback IDs that start with "fault-". Tests may also place files of
+// their own (`PUT /__files/{path}`, media type in `X-Content-Type`, empty for none): a real
+// manifest at any path, served byte for byte with Range and HEAD like the synthetic stream.
 import { createServer } from 'node:http';
 
 const SEGMENT_BYTES = 64 * 1024;
@@ -85,8 +87,20 @@ function resourceFor(pathname, playbackId) {
 
 export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record = true, background = false } = {}) {
   const seen = [];
+  const files = new Map(); // path → { type, body, cache }, placed by tests
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://origin.local');
+    if (url.pathname.startsWith('/__files/') && req.method === 'PUT') {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => {
+        const type = req.headers['x-content-type'] ?? '';
+        files.set(url.pathname.slice('/__files'.length), { type: type === '' ? undefined : type, body: Buffer.concat(chunks), cache: req.headers['x-cache-control'] ?? 'public, max-age=2' });
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
     if (url.pathname === '/__seen') {
       const filter = url.searchParams.get('p') ?? '';
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -104,10 +118,10 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       res.end('not found');
       return;
     }
-    const resource = resourceFor(url.pathname, playbackId);
+    const resource = files.get(url.pathname) ?? resourceFor(url.pathname, playbackId);
     const etag = `"${resource.body.length}-${url.pathname.length}"`;
     const headers = {
-      'Content-Type': resource.type,
+      ...(resource.type && { 'Content-Type': resource.type }),
       'Cache-Control': resource.cache,
       ETag: etag,
       'Last-Modified': 'Sat, 01 Nov 2026 00:00:00 GMT',
