@@ -74,7 +74,10 @@ const CHILD_SCOPE: Record<string, string | undefined> = {
  */
 export function rewriteDashManifest(xml: string, ctx: RewriteContext): string {
   const rules = grantRules(ctx);
-  const document = parse(xml);
+  // A UTF-8 BOM decoded into the text is no character of the document (XML 1.0 §4.3.3): parsed
+  // without it, given back with it.
+  const bom = xml.charCodeAt(0) === 0xfeff ? '\uFEFF' : '';
+  const document = parse(bom ? xml.slice(1) : xml);
   const root = document.documentElement;
   if (!root || root.localName !== 'MPD') throw new DashManifestError('The document is XML but its root element is not MPD.');
 
@@ -179,7 +182,7 @@ export function rewriteDashManifest(xml: string, ctx: RewriteContext): string {
   visit(root, documentBase);
 
   if (!state.changed) return xml;
-  const out = new XMLSerializer().serializeToString(document);
+  const out = bom + new XMLSerializer().serializeToString(document);
   return /\n$/.test(xml) && !out.endsWith('\n') ? `${out}\n` : out;
 }
 

@@ -4,7 +4,7 @@
  * never answers 500 or opens; remote errors never surface stack traces.
  */
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { registryOf, type KeyRegistry } from '../../src/keys/registry';
 import { putKey } from '../../src/keys/store';
@@ -100,6 +100,11 @@ async function keyIds() {
 }
 
 describe('KV failures at the admin API', () => {
+  // The admin face and the registry are loaded on first use; loading them is no part of a fault.
+  beforeAll(async () => {
+    await call(env.KEYS, 'GET', '/v1/iam/signing-keys');
+  });
+
   it.each([
     ['create, put failing', 'POST', '/v1/iam/signing-keys', '{"algorithm":"ES256"}', (op: Operation) => op === 'put'],
     ['list, list failing', 'GET', '/v1/iam/signing-keys', undefined, (op: Operation) => op === 'list'],
