@@ -85,7 +85,7 @@ export async function bundleComposition(root) {
       startup: { bytes: startupBytes, modules: startup.size },
       targetKiB: BUNDLE_TARGET_KIB,
       met: minifiedBytes / 1024 <= BUNDLE_TARGET_KIB,
-      options: 'scripts/build.mjs: esbuild, esm, splitting, platform neutral, target es2024, conditions workerd/worker/browser, keepNames, NODE_ENV=production, minify',
+      options: 'scripts/build.mjs: esbuild, esm, splitting, platform neutral, target es2024, conditions workerd/worker/browser, NODE_ENV=production, minify',
       groups,
     };
   } finally {
