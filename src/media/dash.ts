@@ -16,7 +16,9 @@
  *   `BitstreamSwitching@sourceURL`;
  * - a `BaseURL` that names a file rather than a directory (SegmentBase and single-file
  *   representations, where the BaseURL itself is the media URL with byte ranges);
- * - `Location` and `PatchLocation` (live manifest refresh URLs), which may also name `/{P}.mpd`.
+ * - `Location` and `PatchLocation` (live manifest refresh URLs), which may also name `/{P}.mpd`;
+ * - `sea:CryptoPeriod@keyUriTemplate` inside `ContentProtection` (ISO/IEC 23009-4 segment
+ *   encryption: the AES-128 key, the DASH counterpart of HLS `EXT-X-KEY`).
  *
  * Same rule as HLS: only a URL that resolves to a path under `/{playbackId}/` on the gate's
  * origin gets the grant, keeping its form (relative stays relative). A relative URL is granted
@@ -45,6 +47,8 @@ const MAX_CANDIDATE_BASES = 64;
 /** A base that could not be resolved: nothing relative to it is granted. */
 const UNKNOWN_BASE = '';
 const ELEMENT_NODE = 1;
+/** ISO/IEC 23009-4 (segment encryption and authentication). */
+const SEGMENT_ENCRYPTION_NAMESPACE = 'urn:mpeg:dash:schema:sea:2012';
 
 // ISO/IEC 23009-1 §5.3.9.4.4: $$ is a literal dollar; identifiers may carry a printf width.
 const TEMPLATE_IDENTIFIER = /\$(?:(RepresentationID|Number|Bandwidth|Time|SubNumber)(?:%0\d{1,2}[dxXo])?)?\$/g;
@@ -112,6 +116,11 @@ export function rewriteDashManifest(xml: string, ctx: RewriteContext): string {
 
   /** Rewrites the URLs of SegmentBase/SegmentList/SegmentTemplate children of `scope` against `bases`. */
   const rewriteSegmentInformation = (scope: Element, bases: readonly string[], idsAreSimple: boolean) => {
+    // ISO/IEC 23009-4 segment encryption: the AES key a player fetches, a template like @media.
+    for (const protection of childrenNamed(scope, 'ContentProtection')) {
+      const periods = protection.getElementsByTagNameNS(SEGMENT_ENCRYPTION_NAMESPACE, 'CryptoPeriod');
+      for (let i = 0; i < periods.length; i++) setAttribute(periods.item(i)!, 'keyUriTemplate', bases, true);
+    }
     for (const name of ['SegmentBase', 'SegmentList', 'SegmentTemplate']) {
       for (const segments of childrenNamed(scope, name)) {
         if (name === 'SegmentTemplate') {

@@ -30,6 +30,29 @@ function values(xml: string, element: string, attribute?: string): string[] {
 const rewrite = (xml: string, overrides: Partial<HlsRewriteContext> = {}) => rewriteDashManifest(xml, context(overrides));
 
 describe('rewriteDashManifest on real-world-shaped MPDs', () => {
+  it('segment encryption (ISO/IEC 23009-4): the CryptoPeriod key URL is granted like a segment; another host and other namespaces are not', () => {
+    const mpd = `<?xml version="1.0" encoding="UTF-8"?>
+<MPD ${NS} xmlns:sea="urn:mpeg:dash:schema:sea:2012" xmlns:x="urn:example:other" type="static" mediaPresentationDuration="PT8S" minBufferTime="PT1S" profiles="urn:mpeg:dash:profile:isoff-live:2011">
+  <Period>
+    <AdaptationSet mimeType="video/mp4">
+      <ContentProtection schemeIdUri="urn:mpeg:dash:sea:2012">
+        <sea:SegmentEncryption schemeIdUri="urn:mpeg:dash:sea:aes128-cbc:2013"/>
+        <sea:KeySystem keySystemUri="urn:mpeg:dash:sea:keysys:http:2013"/>
+        <sea:CryptoPeriod IV="0x3782A2D74219AE78CFADF642ABC5E68D" keyUriTemplate="${P}/keys/key-$Number$.bin"/>
+        <sea:CryptoPeriod keyUriTemplate="https://keys.other.example/${P}/key.bin"/>
+        <x:CryptoPeriod keyUriTemplate="${P}/not-a-key.bin"/>
+      </ContentProtection>
+      <SegmentTemplate media="${P}/v/$Number$.m4s" initialization="${P}/v/init.mp4" duration="2" startNumber="1"/>
+      <Representation id="v" bandwidth="1000"/>
+    </AdaptationSet>
+  </Period>
+</MPD>
+`;
+    const out = rewrite(mpd);
+    expect(values(out, 'sea:CryptoPeriod', 'keyUriTemplate')).toEqual([`${P}/keys/key-$Number$.bin?${G}`, `https://keys.other.example/${P}/key.bin`]);
+    expect(values(out, 'x:CryptoPeriod', 'keyUriTemplate')).toEqual([`${P}/not-a-key.bin`]);
+  });
+
   it('static VOD, SegmentTemplate with $Number$ (relative to the MPD): templates keep their identifiers', () => {
     const mpd = `<?xml version="1.0" encoding="UTF-8"?>
 <MPD ${NS} xmlns:cenc="urn:mpeg:cenc:2013" type="static" mediaPresentationDuration="PT1M0.0S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011">
