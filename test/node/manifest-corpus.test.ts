@@ -21,22 +21,15 @@
  * served as the playback ID of its base name. Cases the gate gets wrong today are listed in
  * KNOWN_BUGS and run as `it.fails`. One worker and one origin serve the whole file.
  */
-import { Miniflare } from 'miniflare';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
 // @ts-expect-error m3u8-parser ships no types (the slice used is typed below)
 import { Parser as M3u8Parser } from 'm3u8-parser';
 // @ts-expect-error mpd-parser ships no types (the slice used is typed below)
 import { parse as mpdParse, stringToMpdXml } from 'mpd-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPlaybackToken } from '../../src/sign/index.js';
-// @ts-expect-error plain .mjs helper shared with bench/ and scripts/
-import { startOrigin } from '../support/origin-server.mjs';
-// @ts-expect-error plain .mjs: the one build of signet (wrangler, the benchmark and these tests use it)
-import { buildSignet, workerModules } from '../../scripts/build.mjs';
-import { ADMIN } from './worker';
+import { ADMIN, startWorker } from './worker';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -523,6 +516,7 @@ const MPD_FETCH_PARENTS = new Set(['segments', 'map', 'sidx']);
  */
 function parseMpd(text: string, manifestUri: string, availabilityStartTime: string | null): unknown {
   const start = Date.parse(availabilityStartTime ?? '');
+  // calendar-safe: only mpd-parser's notion of "now" for a static MPD; nothing here meets the real clock
   const now = Number.isNaN(start) ? Date.parse('2026-06-01T10:00:00Z') : start + 120_000;
   return mpdParse(withoutBom(text), { manifestUri, NOW: now, clientOffset: 0 });
 }
@@ -542,44 +536,13 @@ let stopAll: (() => Promise<void>) | undefined;
 let signingKey: { id: string; privateKey: string };
 const tokens = new Map<string, Promise<string>>();
 
-/** signet as wrangler deploys it (scripts/build.mjs) in workerd, in front of a loopback origin of its own (see test/node/worker.ts). */
+/** signet as wrangler deploys it, in front of a loopback origin of its own (test/node/worker.ts). */
 async function startGateAndOrigin(): Promise<void> {
-  const dist = mkdtempSync(join(tmpdir(), 'signet-manifest-corpus-'));
-  await buildSignet({ outdir: dist, root: ROOT });
-  const origin = (await startOrigin({ port: 0 })) as { url: string; close(): Promise<void> };
-  const mf = new Miniflare({
-    modulesRoot: dist,
-    modules: workerModules(dist),
-    compatibilityDate: '2026-04-20',
-    compatibilityFlags: ['nodejs_compat'],
-    kvNamespaces: ['KEYS'],
-    durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true } },
-    bindings: {
-      ADMIN_TOKEN_ID: ADMIN.id,
-      ADMIN_TOKEN_SECRET: ADMIN.secret,
-      GRANT_SECRET: 'manifest-corpus-grant-secret-0123456789-abcdef',
-      ORIGIN_URL: origin.url,
-      // The origin runs in this process, beside the parsers: on a loaded machine it may answer late.
-      ORIGIN_TIMEOUT_MS: '10000',
-    },
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.resume();
-      stderr.on('data', (chunk: Buffer) => {
-        const text = chunk.toString();
-        if (!text.includes('"event"')) process.stderr.write(text);
-      });
-    },
-  });
-  gateUrl = (await mf.ready).href.replace(/\/$/, '');
-  originUrl = origin.url;
-  stopAll = async () => {
-    await mf.dispose();
-    await origin.close();
-    rmSync(dist, { recursive: true, force: true });
-  };
+  // The origin runs in this process, beside the parsers: on a loaded machine it may answer late.
+  const worker = await startWorker({ ORIGIN_TIMEOUT_MS: '10000' });
+  gateUrl = worker.url;
+  originUrl = worker.originUrl;
+  stopAll = () => worker.stop();
 }
 
 function tokenFor(playbackId: string): Promise<string> {

@@ -18,6 +18,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface RunningWorker {
   url: string;
+  /** The loopback test origin behind it (its `/__files` and `/__seen`). */
+  originUrl: string;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
   const url = (await mf.ready).href.replace(/\/$/, '');
   return {
     url,
+    originUrl: origin.url,
     async stop() {
       await mf.dispose();
       await origin.close();
