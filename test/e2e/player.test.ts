@@ -48,7 +48,7 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
         '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
       ],
     });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await context?.close();

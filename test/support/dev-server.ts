@@ -22,7 +22,11 @@ export interface DevServer {
   stop(): void;
 }
 
-/** Starts `npm start`'s server and waits (≤ 30 s) until /healthz answers. */
+/**
+ * Starts `npm start`'s server and waits (≤ 120 s) until /healthz answers. `npm start` builds first
+ * (wrangler's [build]), and in CI it starts beside the whole workerd suite on two cores: a bound
+ * for a hung start, not a speed check.
+ */
 export async function startDevServer(scratch: string): Promise<DevServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -34,7 +38,7 @@ export async function startDevServer(scratch: string): Promise<DevServer> {
       // already gone
     }
   };
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 480; i++) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) return { base, stop };
     } catch {
@@ -43,5 +47,5 @@ export async function startDevServer(scratch: string): Promise<DevServer> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   stop();
-  throw new Error('npm start did not come up within 30 s');
+  throw new Error('npm start did not come up within 120 s');
 }
