@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -58,6 +58,7 @@ window.e2eStart = async (player, url, format) => {
   } else if (player === 'videojs') {
     const vjs = videojs(video, { muted: true, html5: { vhs: { overrideNative: true }, nativeAudioTracks: false, nativeVideoTracks: false, nativeTextTracks: false } });
     vjs.on('error', () => fail('video.js: ' + (vjs.error() && vjs.error().message)));
+    await new Promise((resolve) => vjs.ready(resolve)); // the source is set on a player whose tech is up
     vjs.src({ src: url, type: 'application/x-mpegURL' });
     window.e2ePlayer = vjs;
     const playing = vjs.play();
@@ -91,6 +92,8 @@ export interface HarnessPage {
   media: MediaRequest[];
   /** Requests of this page to the gate that got no answer at all (aborted, refused connection). */
   failed: string[];
+  /** Requests of this page to the gate still waiting for an answer. */
+  pending: Set<string>;
 }
 
 /** Opens the harness for `player` on the gate's origin `base` in a new page of `context`. */
@@ -99,22 +102,31 @@ export async function openHarness(context: BrowserContext, base: string, player:
   const page = await context.newPage();
   const media: MediaRequest[] = [];
   const failed: string[] = [];
+  const pending = new Set<string>();
+  const ours = (url: string) => url.startsWith(`${base}/`) && !new URL(url).pathname.startsWith('/__e2e/');
   await page.route(`${base}${HARNESS_PATH}`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: harnessHtml(player) }));
   await page.route(`${base}/__e2e/lib/*.js`, (route) => {
     const name = new URL(route.request().url()).pathname.replace('/__e2e/lib/', '').replace(/\.js$/, '');
     if (!(name in PLAYERS)) return route.fulfill({ status: 404, body: 'no such player' });
     return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', path: PLAYERS[name as Player] });
   });
+  const requestLine = (request: Request) => `${request.method()} ${request.url()}`;
+  page.on('request', (request) => {
+    if (ours(request.url())) pending.add(requestLine(request));
+  });
   page.on('response', (response) => {
     const url = response.url();
-    if (!url.startsWith(`${base}/`) || new URL(url).pathname.startsWith('/__e2e/')) return;
+    if (!ours(url)) return;
+    pending.delete(requestLine(response.request()));
     media.push({ method: response.request().method(), url, status: response.status() });
   });
   page.on('requestfailed', (request) => {
-    if (request.url().startsWith(`${base}/`)) failed.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    if (!ours(request.url())) return;
+    pending.delete(requestLine(request));
+    failed.push(`${requestLine(request)}: ${request.failure()?.errorText}`);
   });
   await page.goto(`${base}${HARNESS_PATH}`);
-  return { page, media, failed };
+  return { page, media, failed, pending };
 }
 
 /** Starts playback of `url` in the harness and waits until the video is past `seconds`. */
@@ -124,9 +136,16 @@ export async function playPast(harness: HarnessPage, player: Player, url: string
   try {
     await page.waitForFunction((s) => (window as unknown as E2EWindow).e2eVideo().currentTime > s, seconds, { timeout, polling: 100 });
   } catch (error) {
-    const errors = await page.evaluate(() => (window as unknown as E2EWindow).e2eErrors);
+    const { errors, video } = await page.evaluate(() => {
+      const w = window as unknown as E2EWindow;
+      const v = w.e2eVideo();
+      return { errors: w.e2eErrors, video: { currentTime: v.currentTime, readyState: v.readyState, networkState: v.networkState, paused: v.paused, error: v.error?.message ?? null } };
+    });
     const answers = harness.media.map((r) => `${r.status} ${r.method} ${r.url}`).join('\n  ');
-    throw new Error(`${player} did not play ${url} past ${seconds} s: player errors ${JSON.stringify(errors)}\n  ${answers}\n  failed: ${harness.failed.join('\n  ')}`, { cause: error });
+    throw new Error(
+      `${player} did not play ${url} past ${seconds} s: player errors ${JSON.stringify(errors)}, <video> ${JSON.stringify(video)}\n  answered:\n  ${answers}\n  failed: ${harness.failed.join('\n  ')}\n  unanswered: ${[...harness.pending].join('\n  ')}`,
+      { cause: error },
+    );
   }
 }
 
