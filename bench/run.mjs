@@ -73,14 +73,14 @@ const kvReads = { baseline: 0, signet: 0, peer: 0, micro: 0, trivial: 0 };
 let onKvRead = () => {};
 const kvOps = { baseline: [], signet: [], peer: [], micro: [], trivial: [] }; // the last few operations, for the report
 
-function startServer(name, { originUrl, persistDir, findPid, bare }) {
+function startServer(name, { originUrl, persistDir, findPid, bare, vars }) {
   const countRead = (op) => {
     kvReads[name]++;
     kvOps[name].push(op);
     onKvRead(name, op);
     if (kvOps[name].length > 20) kvOps[name].shift();
   };
-  return startWorkerd(name, { dist: DIST, originUrl, persistDir, onKvRead: countRead, findPid, bare });
+  return startWorkerd(name, { dist: DIST, originUrl, persistDir, onKvRead: countRead, findPid, bare, vars });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +368,13 @@ async function main() {
   // (f) 1,000 distinct kids, 999 unknown, twice within the negative-cache interval.
   const flood = await kidFlood(servers, signingKey, P);
 
+  // (g) the edge cache (issue 14): the same requests with the cache on, then off.
+  const edge = { on: await edgeCacheCell(servers.signet, origin.url, signingKey) };
   for (const name of SERVERS) await servers[name].mf.dispose();
+  const uncached = await startServer('signet', { originUrl: origin.url, persistDir: persist.signet, vars: { EDGE_CACHE: 'off' } });
+  edge.off = await edgeCacheCell(uncached, origin.url, signingKey);
+  if (edge.off.originFetches !== edge.off.requests) problems.push(`(g) EDGE_CACHE=off: ${edge.off.originFetches} origin fetches for ${edge.off.requests} requests`);
+  await uncached.mf.dispose();
 
   // (e) cold start: fresh Miniflare starts on the persisted KV, against a trivial worker too.
   const cold = await coldStarts(origin.url, persist, P, videoToken);
@@ -389,6 +395,7 @@ async function main() {
     coldStartVsTrivial: coldVsTrivial(cold),
     bundle,
     kidFlood: flood,
+    edgeCache: edge,
     micro: microResults,
     problems,
   };
@@ -452,6 +459,29 @@ async function kidFlood(servers, signingKey, P) {
     }
   }
   return { unknownKids: 999, knownKids: 1, negativeCacheSeconds: 30, passes: out };
+}
+
+/**
+ * (g) The edge cache: EDGE_REQUESTS segment requests over 20 distinct segments (2 renditions × 10)
+ * by 10 viewers (10 tokens), 10 connections, on a playback ID whose origin answers may be kept
+ * (test/support/origin-server.mjs: IDs starting "edge" come without Set-Cookie). Each cell uses a
+ * playback ID of its own, so its cache starts empty. Counts the origin's requests (its /__count).
+ */
+const EDGE_REQUESTS = 1000;
+let edgeCells = 0;
+async function edgeCacheCell(server, originUrl, signingKey) {
+  const p = `edgebench${++edgeCells}`;
+  const viewers = [];
+  for (let i = 0; i < 10; i++) viewers.push(await signToken(signingKey, { sub: p, aud: 'v', jti: `viewer-${i}` }));
+  const paths = [];
+  for (let r = 0; r < 2; r++) for (let s = 0; s < 10; s++) paths.push(`/${p}/v${r}/seg${s}.m4s`);
+  let i = 0;
+  const plan = { next: () => ({ path: `${paths[i % paths.length]}?token=${viewers[Math.floor(i++ / paths.length) % viewers.length]}`, headers: {} }) };
+  const asked = async () => JSON.parse((await get(originUrl, `/__count?playbackId=${p}`)).body.toString()).count;
+  const before = await asked();
+  const cell = await loadCell(server, plan, { amount: SMOKE ? SMOKE_AMOUNT : EDGE_REQUESTS });
+  if (cell.non2xx || cell.errors) problems.push(`(g) ${server.name}: ${cell.non2xx} non-2xx, ${cell.errors} errors ${JSON.stringify(cell.refusals ?? {})}`);
+  return { ...cell, originFetches: (await asked()) - before, distinctSegments: paths.length, viewers: viewers.length };
 }
 
 /**
@@ -595,6 +625,13 @@ function renderMarkdown(r) {
   lines.push('| --- | ---: | ---: | --- | ---: |');
   for (const [name, passes] of Object.entries(r.kidFlood.passes)) {
     passes.forEach((p, i) => lines.push(`| ${name} | ${i + 1} | ${p.kvReads} (${p.unknownKidReads}) | ${Object.entries(p.statuses).map(([k, v]) => `${v} × ${k}`).join(', ')} | ${fmt(p.reqPerSec)} |`));
+  }
+  if (r.edgeCache) {
+    const { on, off } = r.edgeCache;
+    lines.push('', `## (g) Edge cache (issue 14): ${on.requests} segment requests over ${on.distinctSegments} segments by ${on.viewers} viewers, ${CONNECTIONS} connections`, '');
+    lines.push('| EDGE_CACHE | origin fetches | workerd CPU ms/req | req/s | p50 ms | p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [label, cell] of [['on', on], ['off', off]]) lines.push(`| ${label} | ${cell.originFetches} | ${fmt(cell.cpuMsPerRequest, 3)} | ${fmt(cell.reqPerSec)} | ${fmt(cell.p50, 1)} | ${fmt(cell.p99, 1)} |`);
+    lines.push('', `One signet instance per row (a fresh playback ID each, so the cache starts empty), tokens in \`?token=\`; 64 KiB segments that the loopback origin answers \`public, max-age=31536000\` without a cookie. The Cache API is Miniflare's (local disk), not a Cloudflare data center's; concurrent first requests for one segment may each miss. CPU ratio on/off: ${fmt(on.cpuMsPerRequest / off.cpuMsPerRequest, 2)}.`);
   }
   lines.push('', '## Micro-benchmark inside workerd (µs per operation, sequential, median of repeats)', '');
   lines.push('| operation | RS256 | ES256 | EdDSA |');

@@ -51,6 +51,15 @@ export const LIMITS = {
   minGrantSecretBytes: 32,
   /** The query parameter that carries child grants (SPEC §5: one name everywhere). */
   grantParam: 'grant',
+  /** The Cache API's per-object limit (Cloudflare: 512 MB): larger origin answers stream through unkept. */
+  edgeCacheMaxObjectBytes: 512 * 1024 * 1024,
+  /**
+   * A Range request that misses streams the origin's 206 through; when the whole object is at most
+   * this large (HLS/DASH segments, init segments, keys, images) the edge then fetches it whole once,
+   * in the background, and keeps it. Larger objects (a single-file byte-range rendition) are not
+   * kept: fetching hundreds of MB to answer a few KB, within waitUntil's bound, costs more than it saves.
+   */
+  edgeCacheFillMaxBytes: 32 * 1024 * 1024,
 } as const;
 
 export interface Config {
@@ -72,6 +81,10 @@ export interface Config {
   maxSigningKeys: number;
   /** Share of allowed gate requests written to the decision log (refusals always are). */
   decisionLogSampleRate: number;
+  /** EDGE_CACHE: whether authorized media is served through the Cache API (issue 14). */
+  edgeCache: boolean;
+  /** How long the edge keeps media and VOD playlists whose origin names no lifetime. */
+  edgeCacheTtlSeconds: number;
   devMode: boolean;
 }
 
@@ -97,6 +110,8 @@ export interface Env {
   MAX_SIGNING_KEYS?: string;
   DEV_MODE?: string;
   DECISION_LOG_SAMPLE_RATE?: string;
+  EDGE_CACHE?: string;
+  EDGE_CACHE_TTL_SECONDS?: string;
   /** Space-separated https URLs of trusted remote JWKS (issue 7); empty = none. */
   JWKS_URLS?: string;
 }
@@ -126,6 +141,8 @@ export const DEFAULTS = {
   ORIGIN_TIMEOUT_MS: 10_000,
   MAX_SIGNING_KEYS: 1_000,
   DECISION_LOG_SAMPLE_RATE: 1,
+  EDGE_CACHE: 'on',
+  EDGE_CACHE_TTL_SECONDS: 86_400,
 } as const;
 
 /** A configuration variable that is present but unusable. */
@@ -209,6 +226,8 @@ export function parseConfig(env: Env): Config {
 
   const devMode = env.DEV_MODE ?? '';
   if (devMode !== '' && devMode !== 'true' && devMode !== 'false') throw new ConfigError('DEV_MODE', 'must be "true" or "false"');
+  const edgeCache = env.EDGE_CACHE || DEFAULTS.EDGE_CACHE;
+  if (edgeCache !== 'on' && edgeCache !== 'off') throw new ConfigError('EDGE_CACHE', 'must be "on" or "off"');
 
   return {
     adminCredentials: id ? { id, secret } : null,
@@ -224,6 +243,8 @@ export function parseConfig(env: Env): Config {
     originTimeoutMs: integer(env, 'ORIGIN_TIMEOUT_MS', 1, 120_000),
     maxSigningKeys: integer(env, 'MAX_SIGNING_KEYS', 1, 100_000),
     decisionLogSampleRate: share(env, 'DECISION_LOG_SAMPLE_RATE'),
+    edgeCache: edgeCache === 'on',
+    edgeCacheTtlSeconds: integer(env, 'EDGE_CACHE_TTL_SECONDS', 0, 365 * 86_400),
     devMode: devMode === 'true',
   };
 }

@@ -8,11 +8,12 @@
 import type { AdminCaches } from './admin';
 import { isGatePath } from './admin/routes-table';
 import type { createAdminFace } from './admin/face';
-import { ConfigError, configFor, type Env } from './config';
+import { ASSETS_ORIGIN, ConfigError, configFor, type Env } from './config';
 import { errorResponse } from './errors';
 import { createGate, type Gate } from './gate';
 import { KeyCache } from './keys/cache';
 import { LastUsedTracker } from './keys/last-used';
+import { EdgeCache } from './origin/edge-cache';
 import { RevocationCache } from './keys/revocations';
 import { PolicyCache } from './policy/cache';
 
@@ -48,17 +49,20 @@ function runtimeFor(env: Env): Promise<Runtime> {
 async function buildRuntime(env: Env): Promise<Runtime> {
   const config = configFor(env);
   const remoteJwks = await remoteJwksOf(env);
-  const caches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache() };
+  const isolateCaches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache() };
+  // The worker's own static assets are already at the edge: the Cache API would only copy them.
+  const cache = config.edgeCache && config.originUrl !== ASSETS_ORIGIN ? caches.default : null;
   const gate = createGate({
     config,
     kv: env.KEYS,
     assets: env.ASSETS,
-    ...caches,
+    edge: new EdgeCache(cache, config.edgeCacheTtlSeconds, Date.now),
+    ...isolateCaches,
     lastUsed: new LastUsedTracker(),
     remoteJwks,
     clock: Date.now,
   });
-  return { gate, caches };
+  return { gate, caches: isolateCaches };
 }
 
 /** The path of a request URL without parsing it (workerd hands an absolute, normalised URL). */

@@ -99,9 +99,10 @@ export const freePort = () =>
  * Returns { name, mf, url, pid, port, readyMs } — readyMs: `new Miniflare()` until `ready`.
  * `findPid: false` skips the /proc scan for the new workerd (cold starts send their first request
  * right after `ready`, with nothing in between); pid is then undefined. `bare: true` serves the
- * script with its vars only: no Durable Object, no KV binding, no wrapper worker.
+ * script with its vars only: no Durable Object, no KV binding, no wrapper worker. `vars` adds
+ * (or overrides) configuration variables (the edge-cache scenario runs signet with EDGE_CACHE=off).
  */
-export async function startServer(name, { dist, originUrl, persistDir, onKvRead = () => {}, inspectorPort, findPid = true, bare = false }) {
+export async function startServer(name, { dist, originUrl, persistDir, onKvRead = () => {}, inspectorPort, findPid = true, bare = false, vars = {} }) {
   const before = findPid ? workerdPids() : new Set();
   const quiet = (stdout, stderr) => {
     stdout.resume(); // signet writes one decision-log line per request; it is produced, then dropped
@@ -113,8 +114,8 @@ export async function startServer(name, { dist, originUrl, persistDir, onKvRead 
   const common = { modules: true, modulesRoot: dist, ...COMPATIBILITY };
   const bindings =
     name === 'signet'
-      ? { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET, ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' }
-      : { ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60' };
+      ? { ADMIN_TOKEN_ID: ADMIN.id, ADMIN_TOKEN_SECRET: ADMIN.secret, GRANT_SECRET, ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60', ...vars }
+      : { ORIGIN_URL: originUrl, KEY_CACHE_TTL_SECONDS: '60', ...vars };
   const script = name === 'signet' ? { modulesRoot: join(dist, 'signet'), modules: workerModules(join(dist, 'signet')) } : { scriptPath: join(dist, `${name}.js`) };
   const workers = [{ ...common, name, ...script, bindings }];
   // signet's admin writes go through its key registry (a Durable Object of the same script).

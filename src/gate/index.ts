@@ -8,7 +8,7 @@
  * else thrown is mapped to a reason in `asRefusal`, never to a proxied response: the gate fails
  * closed. The decision log is written in one place, from the pipeline's outcome.
  */
-import { LIMITS, type Config } from '../config';
+import { ASSETS_ORIGIN, LIMITS, type Config } from '../config';
 import { errorResponse, Refusal } from '../errors';
 import type { KeyCache } from '../keys/cache';
 import type { LastUsedTracker } from '../keys/last-used';
@@ -16,7 +16,9 @@ import type { RemoteJwksSet } from '../keys/remote-jwks';
 import { findRevocation, type RevocationCache } from '../keys/revocations';
 import { StoreUnavailable } from '../keys/store';
 import { resolveImageParams } from '../media/image-params';
-import { fetchFromOrigin, mediaHeaders } from '../origin/fetch';
+import { viewerCacheControl } from '../origin/cache-policy';
+import { CACHE_STATUS, type EdgeCache } from '../origin/edge-cache';
+import { mediaHeaders, originRequestHeaders, originTarget, type OriginRequest } from '../origin/fetch';
 import type { PolicyCache } from '../policy/cache';
 import { revocableClaims, type RevocableClaims } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
@@ -35,6 +37,8 @@ export interface GateDeps {
   kv: KVNamespace;
   /** Static assets: the origin when ORIGIN_URL is "assets:". */
   assets: Fetcher | undefined;
+  /** The edge cache in front of the origin (off: EDGE_CACHE=off, or the origin is the static assets). */
+  edge: EdgeCache;
   keys: KeyCache;
   revocations: RevocationCache;
   policies: PolicyCache;
@@ -70,6 +74,7 @@ export function createGate(deps: GateDeps): Gate {
   // Decided once per environment, not per request: a gate without its origin or grant secret refuses everything.
   const missing = !config.originUrl ? 'ORIGIN_URL' : config.grantSecrets.length === 0 ? 'GRANT_SECRET' : undefined;
   const originUrl = config.originUrl!;
+  const assets = originUrl === ASSETS_ORIGIN ? deps.assets : undefined;
 
   return async function gate(request, ctx) {
     const startedMs = clock();
@@ -121,13 +126,25 @@ export function createGate(deps: GateDeps): Gate {
       query = image.query.toString();
     }
 
-    // 5. origin
+    // 5. origin, through the edge cache (consulted only now, for an authorized request)
     const deadlineMs = nowMs + config.originTimeoutMs;
-    const answer = await classifyAnswer(path, await fetchFromOrigin(originUrl, path.originPath, query, request, config.originTimeoutMs, deps.assets), request.method, deadlineMs);
+    const origin: OriginRequest = {
+      target: originTarget(originUrl, path.originPath, query),
+      method: request.method === 'HEAD' ? 'HEAD' : 'GET',
+      headers: originRequestHeaders(request),
+      timeoutMs: config.originTimeoutMs,
+      assets,
+    };
+    const fetched = deps.edge.open(origin, request, (promise) => ctx.waitUntil(promise));
+    const answer = await classifyAnswer(path, await fetched.answer(), request.method, deadlineMs);
 
-    // 6. rewrite or stream
-    if (answer.format) return servePlaylist({ request, path, format: answer.format, origin: answer.origin, authorization, config, nowMs, deadlineMs });
-    return new Response(answer.origin.body, { status: answer.origin.status, headers: mediaHeaders(answer.origin) });
+    // 6. rewrite or stream; what the origin sent is offered to the edge cache
+    const response = answer.format
+      ? await servePlaylist({ request, path, format: answer.format, origin: answer.origin, authorization, config, nowMs, deadlineMs, keep: (text, finished) => fetched.keepPlaylist(answer.origin, text, finished) })
+      : streamMedia(fetched.keepMedia(answer.origin), request.method, authorization, nowMs);
+    facts.cache = fetched.outcome;
+    response.headers.set('Cache-Status', CACHE_STATUS[fetched.outcome]);
+    return response;
   }
 
   async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
@@ -211,6 +228,21 @@ export function createGate(deps: GateDeps): Gate {
     const revocation = findRevocation(snapshot, { ...token, playbackId });
     if (revocation) throw new TokenRefusal('token_revoked', `The token was revoked (revocation ${revocation.id}, ${revocation.kind}).`);
   }
+}
+
+/**
+ * A media answer (origin or edge) to the viewer: its media headers, `Cache-Control: private`
+ * bounded by the credential (no shared cache in front of the gate may serve it without the
+ * gate), and no body for HEAD (an answer from the edge has one).
+ */
+function streamMedia(media: Response, method: string, authorization: Authorization, nowMs: number): Response {
+  const headers = mediaHeaders(media);
+  headers.set('Cache-Control', viewerCacheControl(media.headers.get('Cache-Control'), authorization.grant.exp, Math.floor(nowMs / 1000)));
+  if (method === 'HEAD') {
+    media.body?.cancel().catch(() => {});
+    return new Response(null, { status: media.status, headers });
+  }
+  return new Response(media.body, { status: media.status, headers });
 }
 
 function traced(error: unknown, kid: string | undefined): unknown {

@@ -11,6 +11,8 @@ export interface DecisionFacts {
   resourceClass?: string;
   kid?: string;
   credential?: string;
+  /** What the edge cache did for an allowed request: hit, stored, miss or bypass. */
+  cache?: string;
 }
 
 export function logDecision(facts: DecisionFacts, status: number, durationMs: number): void {
@@ -23,6 +25,7 @@ export function logDecision(facts: DecisionFacts, status: number, durationMs: nu
       resourceClass: facts.resourceClass,
       kid: facts.kid,
       credential: facts.credential,
+      cache: facts.cache,
       status,
       durationMs,
     }),

@@ -9,7 +9,8 @@
 import { LIMITS, type Config } from '../config';
 import { Refusal } from '../errors';
 import { rewriteHlsPlaylist } from '../media/hls';
-import { formatOfText, formatOfType, looksLikeDashManifest, looksLikeHlsPlaylist, SNIFF_BYTES, type PlaylistFormat } from '../media/sniff';
+import { formatOfText, formatOfType, isFinishedPresentation, looksLikeDashManifest, looksLikeHlsPlaylist, SNIFF_BYTES, type PlaylistFormat } from '../media/sniff';
+import { viewerCacheControl } from '../origin/cache-policy';
 import { mediaHeaders, peekBody, readPlaylist } from '../origin/fetch';
 import { mintGrant } from './grant';
 import type { Authorization } from './index';
@@ -53,18 +54,15 @@ export interface PlaylistRequest {
   nowMs: number;
   /** When the origin's time budget (ORIGIN_TIMEOUT_MS from the request to the origin) runs out. */
   deadlineMs: number;
+  /** Offered the playlist as the origin sent it, before rewriting (the edge cache keeps what it may). */
+  keep?: (text: string, finished: boolean) => void;
 }
 
-function originMaxAge(cacheControl: string | null): number {
-  const match = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl ?? '');
-  return match ? Number(match[1]) : 0;
-}
-
-export async function servePlaylist({ request, path, format, origin, authorization, config, nowMs, deadlineMs }: PlaylistRequest): Promise<Response> {
+export async function servePlaylist({ request, path, format, origin, authorization, config, nowMs, deadlineMs, keep }: PlaylistRequest): Promise<Response> {
   const headers = mediaHeaders(origin);
   const grant = authorization.presentedGrant ?? (await mintGrant(config.grantSecrets[0]!, path.playbackId, authorization.grant));
-  const maxAge = Math.max(0, Math.min(authorization.grant.exp - Math.floor(nowMs / 1000), originMaxAge(origin.headers.get('Cache-Control'))));
-  headers.set('Cache-Control', `private, max-age=${maxAge}`);
+  // The rewritten playlist carries a grant: no viewer cache may keep it past the grant's expiry.
+  headers.set('Cache-Control', viewerCacheControl(origin.headers.get('Cache-Control'), authorization.grant.exp, Math.floor(nowMs / 1000)));
   headers.delete('Content-Length');
   headers.delete('Content-Encoding');
   headers.delete('ETag');
@@ -80,14 +78,19 @@ export async function servePlaylist({ request, path, format, origin, authorizati
   if (format === 'dash') {
     if (!looksLikeDashManifest(text)) throw new Refusal('origin_error', 'The origin answered something that is not a DASH manifest.');
     const { DashManifestError, rewriteDashManifest } = await import('../media/dash');
+    let rewritten: string;
     try {
-      return new Response(rewriteDashManifest(text, rewriteContext), { status: 200, headers });
+      rewritten = rewriteDashManifest(text, rewriteContext);
     } catch (error) {
       if (error instanceof DashManifestError) throw new Refusal('origin_error', 'The origin answered a DASH manifest that cannot be parsed.');
       throw error;
     }
+    keep?.(text, isFinishedPresentation(format, text));
+    return new Response(rewritten, { status: 200, headers });
   }
   // RFC 8216 §4.3.1.1: a playlist starts with #EXTM3U (hls.js and AVPlayer refuse it otherwise too).
   if (!looksLikeHlsPlaylist(text)) throw new Refusal('origin_error', 'The origin answered something that is not an HLS playlist (it must start with #EXTM3U).');
-  return new Response(rewriteHlsPlaylist(text, rewriteContext), { status: 200, headers });
+  const rewritten = rewriteHlsPlaylist(text, rewriteContext);
+  keep?.(text, isFinishedPresentation(format, text));
+  return new Response(rewritten, { status: 200, headers });
 }

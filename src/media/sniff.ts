@@ -72,3 +72,19 @@ export function looksLikeDashManifest(text: string): boolean {
   }
   return /^<(?:[A-Za-z_][\w.-]*:)?MPD[\s/>]/.test(head.slice(i, i + 200));
 }
+
+/**
+ * True when a playlist describes a finished presentation, which no longer changes: an HLS playlist
+ * with `#EXT-X-ENDLIST` (RFC 8216 §4.3.3.4), an MPD whose `type` is `static` (the default). A
+ * multivariant HLS playlist has no ENDLIST and counts as changing: it is kept only as long as its
+ * origin says.
+ *
+ * @example
+ * isFinishedPresentation('hls', '#EXTM3U\n#EXTINF:2,\nseg0.ts\n#EXT-X-ENDLIST\n'); // true
+ * isFinishedPresentation('dash', '<MPD type="dynamic">'); // false
+ */
+export function isFinishedPresentation(format: PlaylistFormat, text: string): boolean {
+  if (format === 'hls') return /^[ \t]*#EXT-X-ENDLIST[ \t]*\r?$/m.test(text);
+  const root = /<(?:[A-Za-z_][\w.-]*:)?MPD\b[^>]*>/.exec(text.slice(0, 64 * 1024));
+  return root !== null && !/\stype\s*=\s*["']dynamic["']/.test(root[0]);
+}

@@ -14,19 +14,44 @@ const FORWARDED_RESPONSE_HEADERS = ['Content-Type', 'Content-Length', 'Content-R
 const originFailure = (reason: 'origin_error' | 'origin_timeout', description: string) => new Refusal(reason, description);
 
 /**
- * Asks the origin for `path` (already checked to be under /{P}) with `query` (gate parameters
- * already removed). Resolves when the origin's headers arrive; the body then streams untimed.
- * Origin 5xx and network errors become `origin_error`, slowness `origin_timeout`.
+ * The origin URL of `path` (already checked to be under /{P}) with `query` (gate parameters already
+ * removed): what the origin is asked, and the edge cache's key (it carries no credential).
  */
-export async function fetchFromOrigin(originUrl: string, path: string, query: string, request: Request, timeoutMs: number, assets?: Fetcher): Promise<Response> {
+export function originTarget(originUrl: string, path: string, query: string): string {
   // The embedded demo stream lives under /media in the worker's static assets (never served without the gate).
-  const fromAssets = originUrl === ASSETS_ORIGIN && assets !== undefined;
-  const target = fromAssets ? `https://assets.invalid/media${path}` : `${originUrl}${path}${query ? `?${query}` : ''}`;
+  if (originUrl === ASSETS_ORIGIN) return `https://assets.invalid/media${path}`;
+  return `${originUrl}${path}${query ? `?${query}` : ''}`;
+}
+
+/** The request headers of `request` the origin is sent (FORWARDED_REQUEST_HEADERS), less `without`. */
+export function originRequestHeaders(request: Request, without: readonly string[] = []): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_REQUEST_HEADERS) {
+    if (without.includes(name)) continue;
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
+  return headers;
+}
+
+/** The headers that make a request partial or conditional: left out when the edge fetches a whole object to keep. */
+export const PARTIAL_REQUEST_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since'] as const;
+
+export interface OriginRequest {
+  /** originTarget(): the URL asked. */
+  target: string;
+  method: 'GET' | 'HEAD';
+  headers: Headers;
+  timeoutMs: number;
+  /** Static assets: set when, and only when, the origin is ASSETS_ORIGIN. */
+  assets: Fetcher | undefined;
+}
+
+/**
+ * Asks the origin. Resolves when the origin's headers arrive; the body then streams untimed.
+ * Origin 5xx and network errors become `origin_error`, slowness `origin_timeout`.
+ */
+export async function fetchFromOrigin({ target, method, headers, timeoutMs, assets }: OriginRequest): Promise<Response> {
   // The timeout covers the wait for the headers only, so it is cleared once they arrive: media then
   // streams at the player's pace. (AbortSignal.timeout cannot be cleared: it would abort a segment
   // body still streaming after ORIGIN_TIMEOUT_MS — the fault-slow case of test/security/faults.test.ts.)
@@ -34,7 +59,7 @@ export async function fetchFromOrigin(originUrl: string, path: string, query: st
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response: Response;
   try {
-    response = await (fromAssets ? assets.fetch.bind(assets) : fetch)(target, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual', signal: controller.signal });
+    response = await (assets ? assets.fetch.bind(assets) : fetch)(target, { method, headers, redirect: 'manual', signal: controller.signal });
   } catch {
     if (controller.signal.aborted) throw originFailure('origin_timeout', `The origin did not answer within ${timeoutMs} ms.`);
     throw originFailure('origin_error', 'The origin could not be reached.');

@@ -2,8 +2,10 @@
  * Test helpers that act as the users of signet do: an admin creating keys through the HTTP API,
  * a customer backend signing tokens with the returned private key (jose), a player fetching URLs.
  */
-import { SELF, env } from 'cloudflare:test';
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { importPKCS8, SignJWT, type JWTPayload } from 'jose';
+import type { Env } from '../../src/config';
+import worker from '../../src/index';
 
 export const BASE = 'https://gate.test';
 
@@ -74,9 +76,38 @@ export async function refusal(response: Response) {
 
 /**
  * Places a file on the real test origin at `path` (test/support/origin-server.mjs `PUT /__files`):
- * served byte for byte with `type` as its Content-Type (none when empty), Range and HEAD honoured.
+ * served byte for byte with `type` as its Content-Type (none when empty), Range and HEAD honoured,
+ * with `cacheControl` (none when empty) and, unless `setCookie` is empty, the origin's cookie.
  */
-export async function placeOnOrigin(path: string, body: string | Uint8Array, type: string, cacheControl = 'public, max-age=2'): Promise<void> {
-  const response = await fetch(`${env.ORIGIN_URL}/__files${path}`, { method: 'PUT', body, headers: { 'X-Content-Type': type, 'X-Cache-Control': cacheControl } });
+export async function placeOnOrigin(
+  path: string,
+  body: string | Uint8Array,
+  type: string,
+  cacheControl = 'public, max-age=2',
+  { setCookie, vary }: { setCookie?: string; vary?: string } = {},
+): Promise<void> {
+  const headers: Record<string, string> = { 'X-Content-Type': type, 'X-Cache-Control': cacheControl };
+  if (setCookie !== undefined) headers['X-Set-Cookie'] = setCookie;
+  if (vary !== undefined) headers['X-Vary'] = vary;
+  const response = await fetch(`${env.ORIGIN_URL}/__files${path}`, { method: 'PUT', body, headers });
   if (response.status !== 204) throw new Error(`the test origin refused to place ${path}: ${response.status}`);
+}
+
+export interface SettledAnswer {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/**
+ * One request to the worker (src/index.ts's fetch handler, in this workerd, with `isolateEnv`)
+ * whose body is read whole and whose `waitUntil` work — an edge cache store, a fill — has finished
+ * before it resolves: the next request sees what this one left, with no sleeping.
+ */
+export async function settled(path: string, init: RequestInit = {}, isolateEnv: Env = env): Promise<SettledAnswer> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${BASE}${path}`, init), isolateEnv, ctx);
+  const body = new Uint8Array(await response.arrayBuffer());
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, headers: response.headers, body };
 }

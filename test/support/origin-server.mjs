@@ -3,10 +3,13 @@
 // records every request it receives (so tests can prove no token or grant ever reached it), and
 // misbehaves on demand for playback IDs that start with "fault-". Tests may also place files of
 // their own (`PUT /__files/{path}`, media type in `X-Content-Type`, empty for none): a real
-// manifest at any path, served byte for byte with Range and HEAD like the synthetic stream.
+// manifest at any path, served byte for byte with Range and HEAD like the synthetic stream, with
+// `X-Cache-Control` (empty: no Cache-Control), `X-Set-Cookie` (empty: none) and `X-Vary` if given.
 import { createServer } from 'node:http';
 
 const SEGMENT_BYTES = 64 * 1024;
+/** What the origin sets on its answers (the gate must never pass it to a player). */
+const ORIGIN_COOKIE = 'origin_session=secret; HttpOnly';
 
 // The multivariant playlist lives at /{P}.m3u8, so its relative URIs start with `{P}/` (as a real
 // origin laid out this way must write them).
@@ -87,7 +90,8 @@ function resourceFor(pathname, playbackId) {
 
 export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record = true, background = false } = {}) {
   const seen = [];
-  const files = new Map(); // path → { type, body, cache }, placed by tests
+  const files = new Map(); // path → { type, body, cache, cookie, vary }, placed by tests
+  const asked = new Map(); // playback ID → requests received (kept even when `record` is off: the benchmark reads it)
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://origin.local');
     if (url.pathname.startsWith('/__files/') && req.method === 'PUT') {
@@ -95,7 +99,9 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       req.on('data', (chunk) => chunks.push(chunk));
       req.on('end', () => {
         const type = req.headers['x-content-type'] ?? '';
-        files.set(url.pathname.slice('/__files'.length), { type: type === '' ? undefined : type, body: Buffer.concat(chunks), cache: req.headers['x-cache-control'] ?? 'public, max-age=2' });
+        const cookie = req.headers['x-set-cookie'] ?? ORIGIN_COOKIE;
+        const vary = req.headers['x-vary'];
+        files.set(url.pathname.slice('/__files'.length), { type: type === '' ? undefined : type, body: Buffer.concat(chunks), cache: req.headers['x-cache-control'] ?? 'public, max-age=2', cookie: cookie === '' ? undefined : cookie, vary });
         res.writeHead(204);
         res.end();
       });
@@ -107,6 +113,13 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       res.end(JSON.stringify(seen.filter((entry) => entry.url.includes(filter))));
       return;
     }
+    if (url.pathname === '/__count') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ count: asked.get(url.searchParams.get('playbackId') ?? '') ?? 0 }));
+      return;
+    }
+    const askedFor = url.pathname.split('/')[1]?.replace(/\.(m3u8|mpd)$/, '') ?? '';
+    asked.set(askedFor, (asked.get(askedFor) ?? 0) + 1);
     if (record) {
       seen.push({ method: req.method, url: req.url, headers: req.headers });
       if (seen.length > 20000) seen.splice(0, 10000);
@@ -118,19 +131,22 @@ export function startOrigin({ port = 0, host = '127.0.0.1', quiet = true, record
       res.end('not found');
       return;
     }
-    const resource = files.get(url.pathname) ?? resourceFor(url.pathname, playbackId);
+    // The synthetic stream of playback IDs starting "edge" is sent without a cookie, so the edge
+    // cache may keep it (an answer with Set-Cookie is never kept); every other answer sets one.
+    const resource = files.get(url.pathname) ?? { ...resourceFor(url.pathname, playbackId), cookie: playbackId.startsWith('edge') ? undefined : ORIGIN_COOKIE };
     const etag = `"${resource.body.length}-${url.pathname.length}"`;
     const headers = {
       ...(resource.type && { 'Content-Type': resource.type }),
-      'Cache-Control': resource.cache,
+      ...(resource.cache && { 'Cache-Control': resource.cache }),
+      ...(resource.cookie && { 'Set-Cookie': resource.cookie }),
+      ...(resource.vary && { Vary: resource.vary }),
       ETag: etag,
       'Last-Modified': 'Sat, 01 Nov 2026 00:00:00 GMT',
       'Accept-Ranges': 'bytes',
-      'Set-Cookie': 'origin_session=secret; HttpOnly',
       'X-Origin-Internal': 'leak',
     };
     if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { ETag: etag, 'Cache-Control': resource.cache });
+      res.writeHead(304, { ETag: etag, ...(resource.cache && { 'Cache-Control': resource.cache }) });
       res.end();
       return;
     }

@@ -31,6 +31,8 @@ describe('parseConfig', () => {
       originTimeoutMs: 10_000,
       maxSigningKeys: 1_000,
       decisionLogSampleRate: 1,
+      edgeCache: true,
+      edgeCacheTtlSeconds: 86_400,
       devMode: false,
     });
     expect(DEFAULTS.MAX_SIGNING_KEYS).toBe(1000);
@@ -51,6 +53,10 @@ describe('parseConfig', () => {
     ['DECISION_LOG_SAMPLE_RATE', '0.05', 'decisionLogSampleRate', 0.05],
     ['DECISION_LOG_SAMPLE_RATE', '0', 'decisionLogSampleRate', 0],
     ['DECISION_LOG_SAMPLE_RATE', '1', 'decisionLogSampleRate', 1],
+    ['EDGE_CACHE', 'off', 'edgeCache', false],
+    ['EDGE_CACHE', 'on', 'edgeCache', true],
+    ['EDGE_CACHE_TTL_SECONDS', '0', 'edgeCacheTtlSeconds', 0],
+    ['EDGE_CACHE_TTL_SECONDS', '3600', 'edgeCacheTtlSeconds', 3600],
   ] as const)('reads %s=%j', (variable, value, member, expected) => {
     expect(parseConfig({ ...base, [variable]: value })[member]).toEqual(expected);
   });
@@ -92,6 +98,11 @@ describe('parseConfig', () => {
     ['DECISION_LOG_SAMPLE_RATE', '-0.1'],
     ['DECISION_LOG_SAMPLE_RATE', '5%'],
     ['DECISION_LOG_SAMPLE_RATE', 'half'],
+    ['EDGE_CACHE', 'true'],
+    ['EDGE_CACHE', 'OFF'],
+    ['EDGE_CACHE_TTL_SECONDS', '-1'],
+    ['EDGE_CACHE_TTL_SECONDS', '1d'],
+    ['EDGE_CACHE_TTL_SECONDS', String(365 * 86_400 + 1)],
   ])('refuses %s=%j, naming the variable', (variable, value) => {
     expect(refusal({ [variable]: value }).variable).toBe(variable);
   });
