@@ -54,13 +54,19 @@ const withSequentialFiles = <P extends { test: object }>(project: P): P => ({ ..
 /** Ends the run with one plain "N passed, N failed, N skipped" line that any CI log reader understands. */
 const summaryLine = {
   onTestRunEnd(
-    testModules: ReadonlyArray<{ state(): string; errors(): unknown[]; children: { allTests(): Iterable<{ result(): { state: string } }> } }>,
+    testModules: ReadonlyArray<{
+      state(): string;
+      errors(): unknown[];
+      children: { allTests(): Iterable<{ result(): { state: string } }>; allSuites(): Iterable<{ errors(): unknown[] }> };
+    }>,
     unhandledErrors: ReadonlyArray<unknown>,
   ) {
     const count = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
     for (const module of testModules) {
       // a failing hook or a file that cannot load fails no single test: count it as a failure
       if (module.errors().length > 0) count.failed += 1;
+      // a failing beforeAll/afterAll of a describe skips its tests: count the describe as a failure
+      for (const suite of module.children.allSuites()) if (suite.errors().length > 0) count.failed += 1;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') count.passed++;

@@ -43,12 +43,17 @@ const wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
   detached: true,
 });
 
-let announced = false;
-wrangler.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  if (!announced && /Ready on/i.test(String(chunk))) {
-    announced = true;
-    console.log(`
+// wrangler's own "Ready on" line is hidden by --log-level warn: the banner is printed once the
+// worker itself answers /healthz, whether stdout is a terminal or a pipe.
+wrangler.stdout.on('data', (chunk) => process.stdout.write(chunk));
+announceWhenUp();
+
+async function announceWhenUp() {
+  const deadline = Date.now() + 300_000; // the first start builds and compiles workerd's config: a hung start, not a speed check
+  while (Date.now() < deadline && wrangler.exitCode === null) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) {
+        console.log(`
   signet is running locally (dev mode: never use these credentials in production)
 
   demo page      ${base}/            create a key, sign a token, play, tamper, rotate, delete
@@ -58,10 +63,22 @@ wrangler.stdout.on('data', (chunk) => {
   demo stream    ${base}/demo.m3u8?token=…      (refused without a valid token)
 
   try:  curl -s -u ${useDevVars ? 'ID:SECRET' : `${DEV.ADMIN_TOKEN_ID}:${DEV.ADMIN_TOKEN_SECRET}`} -X POST ${base}/v1/iam/signing-keys -H 'Content-Type: application/json' -d '{"algorithm":"ES256"}'
-`);
-  }
-});
 
+  Ctrl-C stops it.
+`);
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (wrangler.exitCode === null) console.error(`signet did not answer ${base}/healthz within 300 s; wrangler is still running (Ctrl-C stops it).`);
+}
+
+// wrangler runs in its own process group (detached), so a signal to this terminal's group does not
+// reach it by itself: Ctrl-C (SIGINT), SIGTERM and a closed terminal (SIGHUP) are passed on to the
+// whole group (wrangler and its workerd), and nothing is left listening on the port.
 const stop = () => {
   try {
     process.kill(-wrangler.pid, 'SIGTERM');
@@ -69,7 +86,8 @@ const stop = () => {
     // already gone
   }
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stop);
 process.on('exit', stop);
-wrangler.on('exit', (code) => process.exit(code ?? 0));
+// A closed pipe on stdout (`npm start | head`) must not leave wrangler behind either.
+process.stdout.on('error', () => stop());
+wrangler.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

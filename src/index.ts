@@ -6,7 +6,7 @@
  * the traffic — goes straight to the gate; the admin face is loaded on the first admin request.
  */
 import type { AdminCaches } from './admin';
-import { isGatePath } from './admin/routes-table';
+import { isGatePath, liveness, LIVENESS_PATH } from './admin/routes-table';
 import type { createAdminFace } from './admin/face';
 import { ASSETS_ORIGIN, ConfigError, configFor, type Env } from './config';
 import { errorResponse } from './errors';
@@ -82,7 +82,10 @@ export default {
       if (!(error instanceof ConfigError)) throw error;
       return errorResponse('config_invalid', `Configuration variable ${error.variable} is invalid: ${error.problem}.`);
     }
-    if (isGatePath(pathnameOf(request.url))) return runtime.gate(request, ctx);
+    const pathname = pathnameOf(request.url);
+    if (isGatePath(pathname)) return runtime.gate(request, ctx);
+    // A probe (and a new isolate's first request, often) need not load the admin face.
+    if (pathname === LIVENESS_PATH && (request.method === 'GET' || request.method === 'HEAD')) return liveness();
     runtime.admin ??= import('./admin/face').then(({ createAdminFace }) => createAdminFace(runtime.caches, runtime.gate));
     return (await runtime.admin).fetch(request, env, ctx);
   },

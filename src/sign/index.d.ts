@@ -9,8 +9,8 @@ export type Dialect = 'fastpix' | 'mux';
 export type KidLocation = 'payload' | 'header' | 'both';
 
 export interface SignOptions {
-  /** base64 of a PKCS#8 PEM (what the admin API returns), a PKCS#8 PEM, or a private CryptoKey (see importSigningKey). */
-  privateKey: string | CryptoKey;
+  /** base64 of a PKCS#8 PEM (what the admin API returns), a PKCS#8 PEM, a private CryptoKey, or what importSigningKey returned. */
+  privateKey: string | CryptoKey | SigningKey;
   /** The signing key id (`kid`) the admin API returned. */
   keyId: string;
   /** The asset: `[A-Za-z0-9_-]{1,128}`. */
@@ -75,13 +75,20 @@ export declare class SigningError extends Error {
   constructor(code: SigningErrorCode, message: string, option?: string);
 }
 
+/** A private key imported once by importSigningKey, with its algorithm. */
+export interface SigningKey {
+  key: CryptoKey;
+  algorithm: Algorithm;
+}
+
 /**
- * Imports a private key once and detects its algorithm; pass `key` to signPlaybackToken to skip
- * the import per call.
+ * Imports a private key once and detects its algorithm; pass the result (or its `key`) to
+ * signPlaybackToken as `privateKey` to skip the import per call.
  * @example
- * const { key } = await importSigningKey(process.env.SIGNET_PRIVATE_KEY!);
+ * const signingKey = await importSigningKey(process.env.SIGNET_PRIVATE_KEY!);
+ * const token = await signPlaybackToken({ privateKey: signingKey, keyId, playbackId: 'demo' });
  */
-export declare function importSigningKey(privateKey: string | CryptoKey, algorithm?: Algorithm): Promise<{ key: CryptoKey; algorithm: Algorithm }>;
+export declare function importSigningKey(privateKey: string | CryptoKey | SigningKey, algorithm?: Algorithm): Promise<SigningKey>;
 
 /**
  * Signs a playback token the gate accepts (SPEC §4).

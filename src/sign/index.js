@@ -136,14 +136,24 @@ function algorithmOfCryptoKey(key) {
 }
 
 /**
+ * Whether `value` is what importSigningKey returns (`{ key, algorithm }`), which signPlaybackToken
+ * also takes as its privateKey.
+ * @param {unknown} value
+ * @returns {value is { key: CryptoKey, algorithm: string }}
+ */
+function isImportedKey(value) {
+  return Boolean(value) && typeof value === 'object' && 'key' in /** @type {object} */ (value) && 'algorithm' in /** @type {object} */ (value) && !('type' in /** @type {object} */ (value));
+}
+
+/**
  * Imports a private signing key once, detecting its algorithm. Call it at startup and pass the
- * result's `key` to {@link signPlaybackToken} so each request skips the import.
+ * result (or its `key`) to {@link signPlaybackToken} so each request skips the import.
  *
  * @example
- * const { key, algorithm } = await importSigningKey(process.env.SIGNET_PRIVATE_KEY);
- * const token = await signPlaybackToken({ privateKey: key, keyId, playbackId });
+ * const signingKey = await importSigningKey(process.env.SIGNET_PRIVATE_KEY);
+ * const token = await signPlaybackToken({ privateKey: signingKey, keyId, playbackId });
  *
- * @param {string | CryptoKey} privateKey base64 of a PKCS#8 PEM (as the admin API returns it), a PEM, or a CryptoKey
+ * @param {string | CryptoKey | { key: CryptoKey, algorithm: string }} privateKey base64 of a PKCS#8 PEM (as the admin API returns it), a PEM, or a CryptoKey
  * @param {string} [algorithm] when given, must match the key
  * @returns {Promise<{ key: CryptoKey, algorithm: 'RS256' | 'ES256' | 'EdDSA' }>}
  */
@@ -151,6 +161,7 @@ export async function importSigningKey(privateKey, algorithm) {
   if (algorithm !== undefined && !ALGORITHMS.includes(/** @type {never} */ (algorithm))) {
     throw new SigningError('ERR_SIGN_ALGORITHM', `algorithm must be one of ${ALGORITHMS.join(', ')}.`, 'algorithm');
   }
+  if (isImportedKey(privateKey)) return importSigningKey(privateKey.key, algorithm ?? privateKey.algorithm); // what this function returned
   if (typeof privateKey !== 'string') {
     if (!privateKey || typeof privateKey !== 'object' || !('algorithm' in privateKey) || !('type' in privateKey)) {
       throw new SigningError('ERR_SIGN_PRIVATE_KEY', 'privateKey must be a string (PEM or base64 of one) or a CryptoKey.', 'privateKey');

@@ -125,7 +125,7 @@ export async function openHarness(context: BrowserContext, base: string, player:
     pending.delete(requestLine(request));
     failed.push(`${requestLine(request)}: ${request.failure()?.errorText}`);
   });
-  await page.goto(`${base}${HARNESS_PATH}`);
+  await page.goto(`${base}${HARNESS_PATH}`, { timeout: 90_000 }); // a hung-page bound (CI loads beside the workerd suite)
   return { page, media, failed, pending };
 }
 

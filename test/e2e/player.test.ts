@@ -66,8 +66,10 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
         const url = new URL(response.url());
         if (/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) media.push({ url: response.url(), status: response.status() });
       });
-      await page.goto(`${base}/`);
-    }, 60_000);
+      // A bound for a hung page, not a speed check: in CI the page and its player scripts load beside
+      // the whole workerd suite on two cores (a fresh-clone run once saw 30 s pass).
+      await page.goto(`${base}/`, { timeout: 90_000 });
+    }, 120_000);
 
     async function verdictContains(text: string) {
       await page.waitForFunction((expected) => document.getElementById('verdict')!.textContent!.includes(expected), text, { timeout: 20_000 });
@@ -287,4 +289,18 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
       expect(await harness.page.evaluate(() => (window as unknown as E2EWindow).e2eVideo().currentTime)).toBe(0);
     });
   });
+
+  // Last: it ends the file's `npm start` (issue 15). Its stdout is a pipe here, as in `npm start | tee`.
+  it('npm start said what it started, in a pipe, and stops with its terminal (SIGHUP), leaving nothing listening', async () => {
+    await dev!.printed('Ctrl-C stops it.');
+    const banner = dev!.output();
+    for (const line of [`demo page      ${base}/`, `admin API      ${base}/v1/iam/signing-keys   (HTTP Basic dev:signet-dev-secret)`, `JWKS           ${base}/.well-known/jwks.json`, `OpenAPI        ${base}/v1/openapi.json`, `curl -s -u dev:signet-dev-secret -X POST ${base}/v1/iam/signing-keys`]) {
+      expect(banner).toContain(line);
+    }
+    // The curl it prints works as printed.
+    const created = await fetch(`${base}/v1/iam/signing-keys`, { method: 'POST', headers: { Authorization: `Basic ${btoa('dev:signet-dev-secret')}`, 'Content-Type': 'application/json' }, body: '{"algorithm":"ES256"}' });
+    expect(created.status).toBe(201);
+    await dev!.hangUp(); // resolves only once npm start has exited and the port refuses connections
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  }, 120_000);
 });

@@ -3,10 +3,9 @@
  * kids are negatively cached, concurrent misses share one read, and a failing KV fails closed
  * except for keys already cached. KV is the real (miniflare) namespace behind a counting wrapper.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/index';
-import { createKey, fastpixToken, nowSeconds, playbackId, refusal, sign } from '../support/helpers';
+import { callWorker, createKey, fastpixToken, nowSeconds, playbackId, refusal, sign } from '../support/helpers';
 
 function countingKv(inner: KVNamespace, behaviour: { fail: boolean } = { fail: false }) {
   const calls = { get: 0, list: 0 };
@@ -26,12 +25,7 @@ function countingKv(inner: KVNamespace, behaviour: { fail: boolean } = { fail: f
   return { kv, calls, behaviour };
 }
 
-async function gateFetch(testEnv: object, path: string) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gate.test${path}`), testEnv as typeof env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const gateFetch = (testEnv: object, path: string) => callWorker(path, testEnv);
 
 describe('the isolate key cache', () => {
   it('reads KV once for the key and once for the playback ID policy, then serves every request from the isolate with zero KV reads', async () => {

@@ -2,18 +2,12 @@
  * The gate reasons that need a configuration or a clock the other files do not set: ISSUER,
  * TOKEN_COOKIE, MAX_TOKEN_LIFETIME_SECONDS, and a grant whose time has passed.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { mintGrant } from '../../src/gate/grant';
-import worker from '../../src/index';
-import { createKey, fastpixToken, nowSeconds, play, playbackId, refusal } from '../support/helpers';
+import { callWorker, createKey, fastpixToken, nowSeconds, play, playbackId, refusal } from '../support/helpers';
 
-async function gateWith(overrides: Record<string, string>, path: string, init?: RequestInit) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gate.test${path}`, init), { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const gateWith = (overrides: Record<string, string>, path: string, init?: RequestInit) => callWorker(new Request(`https://gate.test${path}`, init), { ...env, ...overrides });
 
 describe('configured checks', () => {
   it('refuses a token whose iss is not ISSUER (issuer_mismatch) and accepts the right one', async () => {

@@ -3,10 +3,10 @@
  * bound to the viewer network, signed image parameters, and DASH. CF-Connecting-IP and
  * request.cf are set by Cloudflare's edge in production; here the test sets them, as the edge would.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
-import { admin, createKey, fastpixToken, muxToken, originSaw, playbackId, refusal, type CreatedKey } from '../support/helpers';
+import { callWorker, admin, createKey, fastpixToken, muxToken, originSaw, playbackId, refusal, type CreatedKey } from '../support/helpers';
 
 let sharedKey: CreatedKey | undefined;
 const key = async () => (sharedKey ??= await createKey('ES256'));
@@ -15,10 +15,7 @@ async function fetchAs(path: string, viewer: { ip?: string; country?: string; he
   const headers = new Headers(viewer.headers);
   if (viewer.ip) headers.set('CF-Connecting-IP', viewer.ip);
   const request = new Request(`https://gate.test${path}`, { headers, ...(viewer.country && { cf: { country: viewer.country } }) } as RequestInit);
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return callWorker(request);
 }
 
 async function firstChild(p: string, token: string, viewer: Parameters<typeof fetchAs>[1] = {}) {

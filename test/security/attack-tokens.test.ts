@@ -4,9 +4,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose';
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import worker from '../../src/index';
-import { admin, createKey, nowSeconds, originSaw, play, playbackId, refusal, sign, type CreatedKey } from '../support/helpers';
+import { env } from 'cloudflare:test';
+import { callWorker, admin, createKey, nowSeconds, originSaw, play, playbackId, refusal, sign, type CreatedKey } from '../support/helpers';
 
 const b64url = (bytes: Uint8Array | string) =>
   btoa(String.fromCharCode(...(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -282,12 +281,7 @@ describe('attack tokens through HTTP', () => {
 });
 
 /** The worker itself, with env overrides (vars cannot change per test through SELF). */
-async function callWorker(path: string, overrides: Record<string, string>, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gate.test${path}`, init), { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const withVars = (path: string, overrides: Record<string, string>, init: RequestInit = {}) => callWorker(new Request(`https://gate.test${path}`, init), { ...env, ...overrides });
 
 describe('MAX_TOKEN_LIFETIME_SECONDS = 60', () => {
   const limit = { MAX_TOKEN_LIFETIME_SECONDS: '60' };
@@ -301,7 +295,7 @@ describe('MAX_TOKEN_LIFETIME_SECONDS = 60', () => {
   ])('%s', async (_name, times, status, reason) => {
     const p = playbackId('atk');
     const token = await sign(es, { kid: es.id, aud: `media:${p}`, ...times() });
-    const response = await callWorker(`/${p}.m3u8?token=${token}`, limit);
+    const response = await withVars(`/${p}.m3u8?token=${token}`, limit);
     if (reason === null) {
       expect(response.status).toBe(200);
       await response.body?.cancel();
@@ -415,7 +409,7 @@ describe('hostile requests', () => {
     ['a tampered cookie', (t) => `st=${t}x`, 403, 'token_malformed'],
   ])('TOKEN_COOKIE=st: %s', async (_name, cookie, status, reason) => {
     const p = playbackId('hst');
-    const response = await callWorker(`/${p}.m3u8`, { TOKEN_COOKIE: 'st' }, { headers: { Cookie: cookie(await valid(p)) } });
+    const response = await withVars(`/${p}.m3u8`, { TOKEN_COOKIE: 'st' }, { headers: { Cookie: cookie(await valid(p)) } });
     if (reason === null) {
       expect(response.status).toBe(200);
       await response.body?.cancel();
@@ -429,7 +423,7 @@ describe('hostile requests', () => {
   it('never forwards Authorization or Cookie to the origin', async () => {
     const p = playbackId('hst');
     const token = await valid(p);
-    const response = await callWorker(`/${p}/v0/seg0.m4s`, { TOKEN_COOKIE: 'st' }, { headers: { Authorization: `Bearer ${token}`, Cookie: `st=${token}; other=1` } });
+    const response = await withVars(`/${p}/v0/seg0.m4s`, { TOKEN_COOKIE: 'st' }, { headers: { Authorization: `Bearer ${token}`, Cookie: `st=${token}; other=1` } });
     expect(response.status).toBe(200);
     await response.body?.cancel();
     const [seen] = await originSaw(p);

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { registryOf, type KeyRegistry } from '../../src/keys/registry';
 import { putKey } from '../../src/keys/store';
-import { adminAuth, createKey, fastpixToken, originSaw, play, playbackId, refusal } from '../support/helpers';
+import { callWorker, adminAuth, createKey, fastpixToken, originSaw, play, playbackId, refusal } from '../support/helpers';
 
 type Operation = 'get' | 'put' | 'list' | 'delete';
 
@@ -39,20 +39,10 @@ function faultyKv(inner: KVNamespace, fail: (operation: Operation, call: number)
 const everyOperation = () => true;
 
 /** Calls the worker with `overrides` on a new env object: a new env is a fresh runtime (an isolate of its own, cold caches). */
-async function gateCall(path: string, overrides: Partial<Record<string, unknown>> = {}) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gate.test${path}`), { ...env, ...overrides } as typeof env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const gateCall = (path: string, overrides: Partial<Record<string, unknown>> = {}) => callWorker(path, { ...env, ...overrides });
 
 /** Calls the worker with this very env object, so its runtime (caches) carries over between calls. */
-async function isolateCall(path: string, isolate: typeof env) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gate.test${path}`), isolate, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const isolateCall = (path: string, isolate: typeof env) => callWorker(path, isolate);
 
 /** Settles with the response, or with 'timeout' after `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

@@ -93,21 +93,27 @@ export async function placeOnOrigin(
   if (response.status !== 204) throw new Error(`the test origin refused to place ${path}: ${response.status}`);
 }
 
+/**
+ * One request to the worker (src/index.ts's fetch handler, in this workerd) with `isolateEnv`,
+ * resolved once its `waitUntil` work — an edge cache store, a lastUsed write — has finished. One
+ * env object is one isolate's runtime: pass the same object to share its caches, a new one
+ * (`{ ...env, ...overrides }`) for a cold isolate with other variables.
+ */
+export async function callWorker(request: Request | string, isolateEnv: object = env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(typeof request === 'string' ? new Request(`${BASE}${request}`) : request, isolateEnv as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
 export interface SettledAnswer {
   status: number;
   headers: Headers;
   body: Uint8Array;
 }
 
-/**
- * One request to the worker (src/index.ts's fetch handler, in this workerd, with `isolateEnv`)
- * whose body is read whole and whose `waitUntil` work — an edge cache store, a fill — has finished
- * before it resolves: the next request sees what this one left, with no sleeping.
- */
-export async function settled(path: string, init: RequestInit = {}, isolateEnv: Env = env): Promise<SettledAnswer> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${BASE}${path}`, init), isolateEnv, ctx);
-  const body = new Uint8Array(await response.arrayBuffer());
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, headers: response.headers, body };
+/** callWorker, its body read whole: the next request sees what this one left, with no sleeping. */
+export async function settled(path: string, init: RequestInit = {}, isolateEnv: object = env): Promise<SettledAnswer> {
+  const response = await callWorker(new Request(`${BASE}${path}`, init), isolateEnv);
+  return { status: response.status, headers: response.headers, body: new Uint8Array(await response.arrayBuffer()) };
 }

@@ -8,7 +8,7 @@ import { LIMITS } from '../../src/config';
 import { isFinishedPresentation } from '../../src/media/sniff';
 import { completeLength, edgeKeep, ifRangeHolds, parseCacheControl, storedCacheControl, viewerCacheControl, type CachedKind } from '../../src/origin/cache-policy';
 
-const NOW = Date.parse('2026-12-01T12:00:00Z');
+const NOW = Date.parse('2026-12-01T12:00:00Z'); // calendar-safe: passed as `now` to pure decisions; nothing here meets the real clock
 const DAY = 86_400;
 const answer = (headers: Record<string, string>, status = 200) => ({ status, headers: new Headers(headers) });
 
