@@ -33,6 +33,10 @@ export const LIMITS = {
   maxGrantRulesBytes: 2048,
   /** Grants never outlive this, even when the token does. */
   maxGrantLifetimeSeconds: 24 * 3_600,
+  /** Isolate caches (src/isolate-cache.ts): how long past its TTL an entry still answers while KV fails. */
+  cacheStaleIfErrorMs: 5 * 60_000,
+  /** While one request refreshes an expired entry, the others use it for at most this long. */
+  cacheRefreshWindowMs: 5_000,
   /** KV reads slower than this fail closed (503) rather than hold a playback request open. */
   kvReadTimeoutMs: 2_000,
   /**

@@ -11,6 +11,7 @@
  * list propagation (about 60 s), and at once in the isolate that wrote it (`invalidate()`).
  */
 import { kv, StoreUnavailable } from './store';
+import { IsolateCache } from '../isolate-cache';
 
 export type RevocationSelector =
   | { kind: 'jti'; jti: string }
@@ -38,8 +39,6 @@ export const REVOCATION_EXPIRY_MARGIN_SECONDS = 3_600;
 const KV_MIN_EXPIRATION_SECONDS = 60;
 /** KV caps metadata at 1024 bytes. */
 const KV_MAX_METADATA_BYTES = 1024;
-/** How long past its TTL a snapshot still serves while KV list is failing. */
-const STALE_IF_ERROR_MS = 5 * 60_000;
 
 /** The claims of a token (or of the grant minted from it) that revocations can select on. */
 export interface RevocableToken {
@@ -165,50 +164,27 @@ export async function deleteRevocation(store: KVNamespace, id: string): Promise<
 }
 
 /**
- * The isolate's view of the revocation list (same discipline as KeyCache, SPEC §6):
- * - warm: zero KV operations; one KV list (set of pages) per `ttlSeconds` per isolate;
- * - a reload happens in the request that needs it (no promise shared across requests);
- * - KV failure: the previous snapshot serves while younger than ttl + 5 min, then StoreUnavailable
- *   propagates and the gate answers 503 keys_unavailable (fail closed: an unknown revocation list
- *   never lets a token through).
+ * The isolate's view of the revocation list (SPEC §6), with the discipline of src/isolate-cache.ts:
+ * warm, zero KV operations; one KV list (set of pages) per `ttlSeconds` per isolate, made by the
+ * request that needs it; KV failure: the previous snapshot serves while within TTL +
+ * stale-if-error, then StoreUnavailable propagates and the gate answers 503 keys_unavailable (fail
+ * closed: an unknown revocation list never lets a token through).
  */
 export class RevocationCache {
-  private current: RevocationSnapshot | null = null;
-  private invalidated = false;
-  /** Set while one request reloads; the others keep the current snapshot meanwhile (≤ 5 s). */
-  private refreshingSinceMs: number | undefined;
-  /** KV list loads made by this cache (tests prove the warm path with it). */
-  loads = 0;
+  private readonly list = new IsolateCache<RevocationSnapshot>(1);
 
-  async snapshot(store: KVNamespace, nowMs: number, ttlSeconds: number): Promise<RevocationSnapshot> {
-    const current = this.current;
-    if (current && !this.invalidated && nowMs - current.loadedAtMs < ttlSeconds * 1000) return current;
-    // No promise is shared across requests: workerd ties I/O to the request that started it, and a
-    // request awaiting another request's KV read can be cancelled with it. SPEC §6 asks for
-    // single-flight within a request (each request loads the list once); the cache makes the
-    // next requests free.
-    if (current && !this.invalidated && this.refreshingSinceMs !== undefined && nowMs - this.refreshingSinceMs < 5_000) return current;
-    this.refreshingSinceMs = nowMs;
-    try {
-      this.loads++;
-      this.invalidated = false;
-      const snapshot = buildSnapshot(await listRevocations(store), nowMs);
-      this.current = snapshot;
-      this.refreshingSinceMs = undefined;
-      return snapshot;
-    } catch (error) {
-      this.refreshingSinceMs = undefined;
-      if (error instanceof StoreUnavailable && current && nowMs - current.loadedAtMs < ttlSeconds * 1000 + STALE_IF_ERROR_MS) {
-        return current;
-      }
-      throw error;
-    }
+  /** KV list loads made by this cache (tests prove the warm path with it). */
+  get loads(): number {
+    return this.list.loads;
+  }
+
+  snapshot(store: KVNamespace, nowMs: number, ttlSeconds: number): Promise<RevocationSnapshot> {
+    return this.list.get('all', nowMs, ttlSeconds * 1000, async () => buildSnapshot(await listRevocations(store), nowMs));
   }
 
   /** The isolate that wrote a revocation (or lifted one) reloads on its next request. */
   invalidate(): void {
-    this.invalidated = true;
+    this.list.invalidate('all');
   }
-
 }
 
