@@ -7,8 +7,9 @@
 
 import type { KeyRegistry } from './keys/registry';
 
-/** SPEC §5: the playback ID grammar, shared by the gate and the admin API. */
-export const PLAYBACK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** SPEC §5: the playback ID grammar, shared by the gate and the admin API (and said in their errors). */
+export const PLAYBACK_ID_GRAMMAR = '[A-Za-z0-9_-]{1,128}';
+export const PLAYBACK_ID = new RegExp(`^${PLAYBACK_ID_GRAMMAR}$`);
 
 /** Hard limits that are not configurable. */
 export const LIMITS = {

@@ -4,7 +4,7 @@
  * isolate's policy cache forgets it at once), render.
  */
 import * as z from 'zod/mini';
-import { PLAYBACK_ID } from '../config';
+import { PLAYBACK_ID, PLAYBACK_ID_GRAMMAR } from '../config';
 import { Refusal } from '../errors';
 import { PlaybackPolicy } from '../policy/schema';
 import { registryOf } from '../keys/registry';
@@ -45,7 +45,7 @@ export const PLAYBACK_POLICY_ROUTES = [
     async handler(c, input) {
       const playbackId = input.param('playbackId');
       if (!PLAYBACK_ID.test(playbackId)) {
-        throw validationFailed([{ field: 'playbackId', message: 'must match [A-Za-z0-9_-]{1,128}' }]);
+        throw validationFailed([{ field: 'playbackId', message: `must match ${PLAYBACK_ID_GRAMMAR}` }]);
       }
       const policy = await input.body();
       const entry: StoredPlaybackPolicy = { policy, updatedAt: new Date().toISOString() };

@@ -9,7 +9,7 @@
  * reports `{kind: 'revocations'}` so the writing isolate sees the change at once (revocationCache.invalidate).
  */
 import * as z from 'zod/mini';
-import { LIMITS } from '../config';
+import { LIMITS, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR } from '../config';
 import { Refusal } from '../errors';
 import { registryOf } from '../keys/registry';
 import { listRevocations, type Revocation, type RevocationSelector } from '../keys/revocations';
@@ -44,7 +44,7 @@ export const RevokeJtiBody = z.strictObject({ jti: selectorText('6f1c2a9e-leaked
 
 export const RevokePlaybackIdBody = z
   .strictObject({
-    playbackId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must match [A-Za-z0-9_-]{1,128}')).register(z.globalRegistry, { example: 'xgB9pA2yc01' }),
+    playbackId: z.string().check(z.regex(PLAYBACK_ID, `must match ${PLAYBACK_ID_GRAMMAR}`)).register(z.globalRegistry, { example: 'xgB9pA2yc01' }),
     before: z.union([isoInstant, z.number().check(z.int(), z.minimum(0), z.maximum(1e11))], { error: 'must be an ISO 8601 instant or epoch seconds' }).register(z.globalRegistry, {
       description: 'Tokens for this playback ID with `iat` before this instant (or without `iat`) are revoked.',
       example: '2026-11-28T12:00:00Z',

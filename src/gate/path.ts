@@ -4,7 +4,7 @@
  */
 import type { ResourceClass } from '../token/binding';
 
-import { PLAYBACK_ID } from '../config';
+import { PLAYBACK_ID, PLAYBACK_ID_GRAMMAR } from '../config';
 
 export { PLAYBACK_ID };
 
@@ -94,7 +94,7 @@ export function parsePlaybackPath(pathname: string): PathResult {
     const kind: PathKind = match[2] === 'm3u8' ? 'multivariant' : 'dash-manifest';
     return { ok: true, path: { playbackId: match[1]!, originPath: pathname, kind, resourceClass: 'v' } };
   }
-  if (!PLAYBACK_ID.test(first)) return { ok: false, description: 'The playback ID must match [A-Za-z0-9_-]{1,128}.' };
+  if (!PLAYBACK_ID.test(first)) return { ok: false, description: `The playback ID must match ${PLAYBACK_ID_GRAMMAR}.` };
   const rest = segments.slice(1);
   if (rest.some((segment) => segment === '')) return { ok: false, description: 'The path names no resource under the playback ID.' };
   if (rest.length === 1) {
