@@ -9,7 +9,6 @@ import { Refusal } from '../errors';
 import { PlaybackPolicy } from '../policy/schema';
 import { registryOf } from '../keys/registry';
 import { getPolicy, type StoredPlaybackPolicy } from '../policy/store';
-import { audit } from './audit';
 import { validationFailed } from './body';
 import { decided } from './registry';
 import { mountRoutes, route, type AdminApp } from './route';
@@ -50,8 +49,7 @@ export const PLAYBACK_POLICY_ROUTES = [
       const policy = await input.body();
       const entry: StoredPlaybackPolicy = { policy, updatedAt: new Date().toISOString() };
       decided(await registryOf(c.env).putPolicy(playbackId, entry));
-      input.changed({ kind: 'policy', playbackId });
-      audit('playback_policy.put', { playbackId, sections: sections(policy) });
+      input.wrote('playback_policy.put', { playbackId, sections: sections(policy) }, { kind: 'policy', playbackId });
       return c.json({ success: true, data: view(playbackId, entry) }, 200);
     },
   }),
@@ -82,8 +80,7 @@ export const PLAYBACK_POLICY_ROUTES = [
       const playbackId = input.param('playbackId');
       if (!PLAYBACK_ID.test(playbackId)) throw notFound(playbackId);
       decided(await registryOf(c.env).deletePolicy(playbackId));
-      input.changed({ kind: 'policy', playbackId });
-      audit('playback_policy.delete', { playbackId });
+      input.wrote('playback_policy.delete', { playbackId }, { kind: 'policy', playbackId });
       return c.json({ success: true, data: { message: 'playback policy deleted' } });
     },
   }),

@@ -13,7 +13,6 @@ import { LIMITS, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR } from '../config';
 import { Refusal } from '../errors';
 import { registryOf } from '../keys/registry';
 import { listRevocations, type Revocation, type RevocationSelector } from '../keys/revocations';
-import { audit } from './audit';
 import { readJsonObject, validated, validationFailed } from './body';
 import { futureInstant, isoInstant, toIso } from './instants';
 import { pageOf, PageQuery, paginate } from './pagination';
@@ -135,8 +134,7 @@ export const REVOCATION_ROUTES = [
         expiresAt: body.expiresAt === undefined ? toIso(nowMs + REVOCATION_LIMITS.defaultExpiresInSeconds * 1000) : futureInstant(body.expiresAt, nowMs, 'expiresAt', MAX_EXPIRY),
       } as Revocation;
       decided(await registryOf(c.env).createRevocation(revocation, REVOCATION_LIMITS.maxRevocations, nowMs));
-      input.changed({ kind: 'revocations' });
-      audit('revocation.create', revocationFacts(revocation));
+      input.wrote('revocation.create', revocationFacts(revocation), { kind: 'revocations' });
       return c.json({ success: true, data: revocation }, 201);
     },
   }),
@@ -164,8 +162,7 @@ export const REVOCATION_ROUTES = [
       const id = input.param('id');
       if (id.length > 128) throw new Refusal('not_found', `No revocation with id "${id.slice(0, 128)}".`);
       const lifted = decided(await registryOf(c.env).liftRevocation(id));
-      input.changed({ kind: 'revocations' });
-      audit('revocation.lift', revocationFacts(lifted));
+      input.wrote('revocation.lift', revocationFacts(lifted), { kind: 'revocations' });
       return c.json({ success: true, data: { message: 'revocation lifted' } });
     },
   }),

@@ -8,6 +8,7 @@ import type { Context, Hono } from 'hono';
 import type * as z from 'zod/mini';
 import type { Env } from '../config';
 import type { Reason } from '../errors';
+import { audit } from './audit';
 import { parseQuery, readJsonBody } from './body';
 
 export type AdminApp = Hono<{ Bindings: Env }>;
@@ -26,8 +27,11 @@ export interface RouteInput<Param extends string, Query, Body> {
   query(): Query;
   /** The JSON body, validated by the route's `body` schema; absent or empty counts as `{}`. */
   body(): Promise<Body>;
-  /** Tells the isolate's caches what a write changed. */
-  changed(change: AdminChange): void;
+  /**
+   * After a write the registry decided: the isolate's caches forget what it changed (at once, in
+   * this isolate: SPEC §6), and its one audit line is written (`action`, `facts`: never key material).
+   */
+  wrote(action: string, facts: Record<string, unknown>, ...changes: AdminChange[]): void;
 }
 
 type ParamName<P> = P extends z.ZodMiniObject<infer Shape> ? keyof Shape & string : never;
@@ -70,7 +74,10 @@ export function mountRoutes(app: AdminApp, routes: readonly AdminRoute[], change
         param: (name) => c.req.param(name) ?? '',
         query: () => parseQuery(new URL(c.req.url), spec.query!),
         body: () => readJsonBody(c.req.raw, spec.body!.schema),
-        changed,
+        wrote(action, facts, ...changes) {
+          for (const change of changes) changed(change);
+          audit(action, facts);
+        },
       }),
     );
   }

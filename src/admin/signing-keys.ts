@@ -10,7 +10,6 @@ import { lastUsedKvName, readLastUsed } from '../keys/last-used';
 import { listView, statusAt, type SigningKeyRecord } from '../keys/record';
 import { registryOf } from '../keys/registry';
 import { getKey, getKeys, listKeys } from '../keys/store';
-import { audit } from './audit';
 import { validationFailed } from './body';
 import { futureInstant, toIso } from './instants';
 import { pageOf, PageQuery, paginate } from './pagination';
@@ -103,8 +102,7 @@ export const SIGNING_KEY_ROUTES = [
       if (body.name !== undefined) record.name = body.name;
       if (expiresAt) record.expiresAt = expiresAt;
       decided(await registryOf(c.env).createKey(record, configFor(c.env).maxSigningKeys));
-      input.changed({ kind: 'key', kid: id });
-      audit(body.publicKey !== undefined ? 'signing_key.import' : 'signing_key.create', keyFacts(record));
+      input.wrote(body.publicKey !== undefined ? 'signing_key.import' : 'signing_key.create', keyFacts(record), { kind: 'key', kid: id });
       return c.json({ success: true, data: createdView(record, privateKey, nowMs) }, 201);
     },
   }),
@@ -164,9 +162,7 @@ export const SIGNING_KEY_ROUTES = [
       };
       // The registry decides: only an active key rotates, once (racing rotates get 409 key_not_active).
       const { retiring } = decided(await registry.rotateKey(old.id, fresh, graceMs, nowMs, configFor(c.env).maxSigningKeys));
-      input.changed({ kind: 'key', kid: old.id });
-      input.changed({ kind: 'key', kid: fresh.id });
-      audit('signing_key.rotate', { ...keyFacts(fresh), rotatedFrom: old.id, oldExpiresAt: retiring.expiresAt });
+      input.wrote('signing_key.rotate', { ...keyFacts(fresh), rotatedFrom: old.id, oldExpiresAt: retiring.expiresAt }, { kind: 'key', kid: old.id }, { kind: 'key', kid: fresh.id });
       return c.json({ success: true, data: createdView(fresh, pair.privateKeyBase64, nowMs) }, 201);
     },
   }),
@@ -181,8 +177,7 @@ export const SIGNING_KEY_ROUTES = [
     async handler(c, input) {
       const record = decided(await registryOf(c.env).deleteKey(keyIdOf(input.param('id'))));
       await c.env.KEYS.delete(lastUsedKvName(record.id)).catch(() => undefined);
-      input.changed({ kind: 'key', kid: record.id });
-      audit('signing_key.delete', { ...keyFacts(record), statusAtDeletion: statusAt(record, Date.now()) });
+      input.wrote('signing_key.delete', { ...keyFacts(record), statusAtDeletion: statusAt(record, Date.now()) }, { kind: 'key', kid: record.id });
       return c.json({ success: true, data: { message: 'signing key deleted successfully' } });
     },
   }),
