@@ -67,6 +67,73 @@ export const LIMITS = {
   edgeCacheFillMaxBytes: 32 * 1024 * 1024,
 } as const;
 
+/** Revocations (issue 7, admin API and the gate's snapshot). */
+export const REVOCATION_LIMITS = {
+  /** Mux's default playback token lifetime: the default `expiresAt` is now + this. */
+  defaultExpiresInSeconds: 7 * 86_400,
+  maxExpiresInSeconds: 365 * 86_400,
+  /** A `before` further in the future would revoke tokens not issued yet (often epoch ms sent as seconds). */
+  maxBeforeAheadSeconds: 300,
+  /** Bounds the gate's snapshot: at most this many entries (10 KV list pages) per isolate per TTL. */
+  maxRevocations: 10_000,
+} as const;
+
+/**
+ * Limits of the playback restrictions (issue 8): access rules in the token, playback policies,
+ * signed image parameters. None is configurable.
+ */
+export const POLICY_LIMITS = {
+  /** Cloudflare Stream: at most 5 access rules per token. */
+  maxAccessRules: 5,
+  /** CIDRs or countries in one access rule (the token is ≤ 8 KiB anyway; this bounds the work per request). */
+  maxAccessRuleEntries: 100,
+  /** Entries of one playback-policy list (domains.allow, userAgents.deny, requireGroups, …). */
+  maxPolicyListEntries: 100,
+  /** A hostname (RFC 1035 §2.3.4). */
+  maxHostnameLength: 253,
+  /** A user-agent substring or the source of a `/regex/` entry. */
+  maxUserAgentPatternLength: 200,
+  /** Only this much of a User-Agent is matched (anti-DoS: bounds the regex input). */
+  maxUserAgentMatchLength: 512,
+  /** A group name in `requireGroups` and in the token's `groups` claim. */
+  maxGroupLength: 128,
+  /** Entries of the token's `groups` claim that are looked at. */
+  maxTokenGroups: 100,
+  /** Isolate policy cache: positive and negative (no policy) entries together. */
+  policyCacheMaxEntries: 10_000,
+  /** Session binding prefixes (issue 8 §4). */
+  viewerNetworkPrefixV4: 24,
+  viewerNetworkPrefixV6: 48,
+} as const;
+
+/** Signed image parameters of thumbnails and gifs (issue 8). */
+export const IMAGE_PARAM_LIMITS = {
+  maxTimeSeconds: 86_400,
+  maxDimension: 4_096,
+  maxFps: 30,
+  /** Longest animated gif (end - start). */
+  maxGifSeconds: 30,
+  fitModes: ['preserve', 'stretch', 'crop', 'smartcrop', 'pad'] as const,
+} as const;
+
+/** Defaults of a remote JWKS source (issue 7). Seconds unless the name says otherwise. */
+export const REMOTE_JWKS_DEFAULTS = {
+  timeoutMs: 5_000,
+  maxBytes: 64 * 1024,
+  ttlSeconds: 600,
+  minTtlSeconds: 60,
+  maxTtlSeconds: 86_400,
+  cooldownSeconds: 30,
+  staleSeconds: 86_400,
+} as const;
+
+/** Hard limits: how many sources may be configured, how many keys one source may publish. */
+export const REMOTE_JWKS_LIMITS = {
+  maxSources: 10,
+  maxKeysPerSource: 100,
+  maxKidLength: 256,
+} as const;
+
 export interface Config {
   adminCredentials: { id: string; secret: string } | null;
   /**

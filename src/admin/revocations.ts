@@ -9,7 +9,7 @@
  * reports `{kind: 'revocations'}` so the writing isolate sees the change at once (revocationCache.invalidate).
  */
 import * as z from 'zod/mini';
-import { LIMITS, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR } from '../config';
+import { LIMITS, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR, REVOCATION_LIMITS } from '../config';
 import { Refusal } from '../errors';
 import { registryOf } from '../keys/registry';
 import { listRevocations, type Revocation, type RevocationSelector } from '../keys/revocations';
@@ -20,15 +20,6 @@ import { decided } from './registry';
 import { mountRoutes, route, type AdminApp } from './route';
 import { Done, success } from './schemas';
 
-export const REVOCATION_LIMITS = {
-  /** Mux's default playback token lifetime: the default `expiresAt` is now + this. */
-  defaultExpiresInSeconds: 7 * 86_400,
-  maxExpiresInSeconds: 365 * 86_400,
-  /** A `before` further in the future would revoke tokens not issued yet (often epoch ms sent as seconds). */
-  maxBeforeAheadSeconds: 300,
-  /** Bounds the gate's snapshot: at most this many entries (10 KV list pages) per isolate per TTL. */
-  maxRevocations: 10_000,
-} as const;
 
 const selectorText = (example: string) =>
   z

@@ -22,30 +22,13 @@
  * waits on a refresh started by another request therefore races it against its own deadline, so a
  * cancelled initiator never leaves waiters hanging.
  */
-import { ConfigError } from '../config';
+import { ConfigError, REMOTE_JWKS_DEFAULTS, REMOTE_JWKS_LIMITS } from '../config';
 import type { TokenKey } from '../token/verify';
 import { isAlgorithm, PRIVATE_JWK_MEMBERS, type Algorithm } from './algorithms';
 import { importVerifyKey, KeyImportError, validatePublicJwk, type PublicJwk } from './material';
 import { readBytesCapped } from '../streams';
 import { listKeys } from './store';
 
-/** Defaults of a remote JWKS source (issue 7). Seconds unless the name says otherwise. */
-export const REMOTE_JWKS_DEFAULTS = {
-  timeoutMs: 5_000,
-  maxBytes: 64 * 1024,
-  ttlSeconds: 600,
-  minTtlSeconds: 60,
-  maxTtlSeconds: 86_400,
-  cooldownSeconds: 30,
-  staleSeconds: 86_400,
-} as const;
-
-/** Hard limits: how many sources may be configured, how many keys one source may publish. */
-export const REMOTE_JWKS_LIMITS = {
-  maxSources: 10,
-  maxKeysPerSource: 100,
-  maxKidLength: 256,
-} as const;
 
 /** Prefix of the KV copies of remote key sets. */
 export const JWKS_COPY_PREFIX = 'jwks:';

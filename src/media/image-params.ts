@@ -15,6 +15,7 @@
  * than reported. A parameter given twice is refused (parameter pollution: which one would win
  * differs between layers).
  */
+import { IMAGE_PARAM_LIMITS } from '../config';
 
 export type ImageKind = 'thumbnail' | 'gif';
 
@@ -29,14 +30,6 @@ interface Bounds {
   values?: readonly string[];
 }
 
-export const IMAGE_PARAM_LIMITS = {
-  maxTimeSeconds: 86_400,
-  maxDimension: 4_096,
-  maxFps: 30,
-  /** Longest animated gif (end - start). */
-  maxGifSeconds: 30,
-  fitModes: ['preserve', 'stretch', 'crop', 'smartcrop', 'pad'] as const,
-} as const;
 
 const BOUNDS: Record<Param, Bounds> = {
   time: { kind: 'decimal', min: 0, max: IMAGE_PARAM_LIMITS.maxTimeSeconds },

@@ -6,8 +6,8 @@
  * answers; otherwise StoreUnavailable propagates and the gate answers 503 (fail closed: a viewer is
  * never admitted because the policy could not be read).
  */
+import { POLICY_LIMITS } from '../config';
 import { IsolateCache } from '../isolate-cache';
-import { POLICY_LIMITS } from './limits';
 import type { PlaybackPolicy } from './schema';
 import { getPolicy } from './store';
 

@@ -10,7 +10,8 @@
  * Referer and Origin are advisory: a browser cannot forge them, any other client can. A domain
  * policy stops embedding on other sites, not a determined downloader; tokens do that.
  */
-import { POLICY_LIMITS, USER_AGENT_REGEX_ENTRY } from './limits';
+import { POLICY_LIMITS } from '../config';
+import { USER_AGENT_REGEX_ENTRY } from './limits';
 import type { PlaybackPolicy } from './schema';
 
 export interface PolicyViewer {

@@ -9,8 +9,8 @@
  * and must reload the playlist with its token. A /24 or /48 still admits the neighbours in that
  * prefix; this narrows a leak, it does not identify a viewer.
  */
+import { POLICY_LIMITS } from '../config';
 import { formatIp, maskBytes, parseIp } from './ip';
-import { POLICY_LIMITS } from './limits';
 
 export class InvalidViewerAddress extends Error {
   readonly code = 'ERR_INVALID_VIEWER_ADDRESS';

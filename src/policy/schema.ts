@@ -4,8 +4,8 @@
  * grants are bound to the viewer's network. FastPix/Mux style; validated here once, on write and
  * on every read from KV, so the evaluator only ever sees well-formed policies.
  */
+import { POLICY_LIMITS } from '../config';
 import * as z from 'zod/mini';
-import { POLICY_LIMITS } from './limits';
 
 const defaultPolicy = z.enum(['allow', 'deny']).register(z.globalRegistry, { description: 'What happens to a viewer that matches neither list.' });
 

@@ -13,8 +13,8 @@
  * A malformed claim makes the token invalid (`token_malformed`): a rule the gate cannot read is
  * never skipped, because skipping a `block` rule would widen what the signer allowed.
  */
+import { POLICY_LIMITS } from '../config';
 import { parseCidr, parseIp, prefixContains, type IpPrefix } from '../policy/ip';
-import { POLICY_LIMITS } from '../policy/limits';
 import { TokenRefusal } from './refusal';
 
 export type AccessRule =
