@@ -59,10 +59,11 @@ export const LIMITS = {
   /** The Cache API's per-object limit (Cloudflare: 512 MB): larger origin answers stream through unkept. */
   edgeCacheMaxObjectBytes: 512 * 1024 * 1024,
   /**
-   * A Range request that misses streams the origin's 206 through; when the whole object is at most
-   * this large (HLS/DASH segments, init segments, keys, images) the edge then fetches it whole once,
-   * in the background, and keeps it. Larger objects (a single-file byte-range rendition) are not
-   * kept: fetching hundreds of MB to answer a few KB, within waitUntil's bound, costs more than it saves.
+   * The largest media the edge keeps (HLS/DASH segments, init segments, keys, images), with a known
+   * length: a whole answer is teed into the cache as it streams (a slow viewer's unread half is
+   * buffered in the isolate meanwhile, so this bounds that buffer), and after a Range miss the whole
+   * object is fetched once in the background. Larger objects (a single-file byte-range rendition)
+   * stream through unkept: fetching hundreds of MB to answer a few KB costs more than it saves.
    */
   edgeCacheFillMaxBytes: 32 * 1024 * 1024,
 } as const;

@@ -65,7 +65,10 @@ export async function servePlaylist({ request, path, format, origin, authorizati
   headers.set('Cache-Control', viewerCacheControl(origin.headers.get('Cache-Control'), authorization.grant.exp, Math.floor(nowMs / 1000)));
   headers.delete('Content-Length');
   headers.delete('Content-Encoding');
+  // No validators: a rewritten playlist carries a grant, so a browser must fetch it again rather
+  // than revalidate it (a 304 would extend a body whose grant is bounded by its first fetch).
   headers.delete('ETag');
+  headers.delete('Last-Modified');
   headers.delete('Accept-Ranges');
   // The format's own media type, whatever generic type the origin sent (Safari plays only these).
   if (formatOfType(headers.get('Content-Type')) !== format) headers.set('Content-Type', format === 'hls' ? 'application/vnd.apple.mpegurl' : 'application/dash+xml');

@@ -87,12 +87,13 @@ function expiresIn(headers: Answer['headers'], nowMs: number): number | undefine
 }
 
 /**
- * The Cache-Control a kept answer is stored with: the origin's own when it named a lifetime, else
- * the origin's directives plus `s-maxage` of the default (the edge's lifetime, not a viewer's).
+ * The Cache-Control a kept answer is stored with: `s-maxage` of the edge lifetime edgeKeep decided
+ * (the origin's lifetime less its `Age`, or the default), and the origin's `max-age`, which still
+ * bounds what a viewer is told on a hit. The stored answer carries no `Age` or `Expires`.
  */
-export function storedCacheControl(originCacheControl: string | null, keep: Extract<EdgeKeep, { keep: true }>): string | null {
-  if (!keep.defaulted) return originCacheControl;
-  return originCacheControl ? `${originCacheControl}, s-maxage=${keep.ttlSeconds}` : `s-maxage=${keep.ttlSeconds}`;
+export function storedCacheControl(originCacheControl: string | null, keep: Extract<EdgeKeep, { keep: true }>): string {
+  const { maxAge } = parseCacheControl(originCacheControl);
+  return maxAge === undefined ? `s-maxage=${keep.ttlSeconds}` : `max-age=${maxAge}, s-maxage=${keep.ttlSeconds}`;
 }
 
 /**

@@ -9,7 +9,8 @@
  * store is logged and forgotten. What may be kept, and for how long, is origin/cache-policy.ts.
  */
 import { LIMITS } from '../config';
-import { completeLength, edgeKeep, ifRangeHolds, storedCacheControl, type CachedKind } from './cache-policy';
+import { formatOfType } from '../media/sniff';
+import { completeLength, edgeKeep, ifRangeHolds, storedCacheControl, type CachedKind, type EdgeKeep } from './cache-policy';
 import { fetchFromOrigin, mediaHeaders, originRequestHeaders, PARTIAL_REQUEST_HEADERS, type OriginRequest } from './fetch';
 
 type WaitUntil = (promise: Promise<unknown>) => void;
@@ -124,11 +125,11 @@ export class EdgeCache {
   keepMedia(key: string, origin: Response, waitUntil: WaitUntil): { response: Response; outcome: CacheOutcome } {
     if (!this.cache) return { response: origin, outcome: 'bypass' };
     const keep = edgeKeep(origin, 'media', this.defaultTtlSeconds, this.clock());
-    if (!keep.keep || !origin.body) return { response: origin, outcome: 'miss' };
+    // Teed only with a known length within the fill bound: a slow viewer's unread half is buffered in
+    // the isolate while the store reads at the origin's pace, so that buffer must stay small.
+    if (!keep.keep || !origin.body || !teeable(origin.headers)) return { response: origin, outcome: 'miss' };
     const [viewer, kept] = origin.body.tee();
-    const headers = mediaHeaders(origin);
-    setCacheControl(headers, storedCacheControl(origin.headers.get('Cache-Control'), keep));
-    waitUntil(this.put(key, new Response(kept, { status: 200, headers })));
+    waitUntil(this.put(key, new Response(kept, { status: 200, headers: storedHeaders(origin, keep) })));
     return { response: new Response(viewer, { status: origin.status, headers: origin.headers }), outcome: 'stored' };
   }
 
@@ -142,10 +143,9 @@ export class EdgeCache {
     const kind: CachedKind = vod ? 'vod-playlist' : 'live-playlist';
     const keep = edgeKeep(origin, kind, this.defaultTtlSeconds, this.clock());
     if (!keep.keep) return 'miss';
-    const headers = mediaHeaders(origin);
+    const headers = storedHeaders(origin, keep);
     headers.delete('Content-Length'); // the text's own length (a decoded body, re-encoded)
     headers.delete('Content-Encoding');
-    setCacheControl(headers, storedCacheControl(origin.headers.get('Cache-Control'), keep));
     waitUntil(this.put(key, new Response(text, { status: 200, headers })));
     return 'stored';
   }
@@ -160,6 +160,9 @@ export class EdgeCache {
     if (!this.cache || this.filling.has(key)) return;
     const length = completeLength(partial.headers.get('Content-Range'));
     if (length === undefined || length > LIMITS.edgeCacheFillMaxBytes) return;
+    // Media only: a playlist asked for by range (or one sent with a generic type) is never kept as
+    // media — a live one would be frozen at the edge for the default lifetime.
+    if (formatOfType(partial.headers.get('Content-Type')) !== 'media' || partial.headers.get('Content-Encoding') !== null) return;
     // The 206's headers describe the same object: if they forbid keeping it, the whole one would too.
     if (!edgeKeep({ status: 200, headers: partial.headers }, 'media', this.defaultTtlSeconds, this.clock()).keep) return;
     this.filling.add(key);
@@ -167,13 +170,11 @@ export class EdgeCache {
       try {
         const whole = await fetchWhole();
         const keep = edgeKeep(whole, 'media', this.defaultTtlSeconds, this.clock());
-        if (!keep.keep || !whole.body) {
+        if (!keep.keep || !whole.body || !teeable(whole.headers)) {
           await whole.body?.cancel();
           return;
         }
-        const headers = mediaHeaders(whole);
-        setCacheControl(headers, storedCacheControl(whole.headers.get('Cache-Control'), keep));
-        await this.put(key, new Response(whole.body, { status: 200, headers }));
+        await this.put(key, new Response(whole.body, { status: 200, headers: storedHeaders(whole, keep) }));
       } catch (error) {
         logCacheFailure('fill', error);
       } finally {
@@ -192,9 +193,22 @@ export class EdgeCache {
   }
 }
 
-function setCacheControl(headers: Headers, value: string | null): void {
-  if (value === null) headers.delete('Cache-Control');
-  else headers.set('Cache-Control', value);
+/** The headers an answer is kept with: its media headers, the edge lifetime, no Age or Expires (the lifetime says it). */
+function storedHeaders(origin: Response, keep: Extract<EdgeKeep, { keep: true }>): Headers {
+  const headers = mediaHeaders(origin);
+  headers.set('Cache-Control', storedCacheControl(origin.headers.get('Cache-Control'), keep));
+  headers.delete('Age');
+  headers.delete('Expires');
+  return headers;
+}
+
+/**
+ * Whether media may be kept as it streams: its length is known and within LIMITS.edgeCacheFillMaxBytes,
+ * and it is not content-encoded (the body a Worker reads is decoded; its length header is not).
+ */
+function teeable(headers: Headers): boolean {
+  const length = headers.get('Content-Length');
+  return length !== null && /^\d+$/.test(length) && Number(length) <= LIMITS.edgeCacheFillMaxBytes && headers.get('Content-Encoding') === null;
 }
 
 /** A cache failure is logged by its kind only: the key is a media URL, which stays out of the log. */

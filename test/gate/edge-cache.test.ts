@@ -139,6 +139,22 @@ describe('the edge cache keeps what the origin allows, behind the gate', () => {
     expect((await originGets(live)).length).toBe(2);
   });
 
+  it('never keeps a playlist asked for by range (a live one would be frozen), and a rewritten playlist has no validators', async () => {
+    const p = edgeId();
+    const { tokens } = await viewers(p, 1);
+    const live = `/${p}/live.m3u8`;
+    await placeOnOrigin(live, '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2,\nseg7.ts\n', 'application/vnd.apple.mpegurl', '', { setCookie: '' });
+    const ranged = await settled(`${live}?token=${tokens[0]}`, { headers: { Range: 'bytes=0-' } });
+    expect(ranged.status).toBe(206);
+    for (let i = 0; i < 2; i++) {
+      const answer = await settled(`${live}?token=${tokens[0]}`);
+      expect([answer.status, answer.headers.get('Cache-Status')]).toEqual([200, 'signet; fwd=miss']);
+      expect([answer.headers.get('ETag'), answer.headers.get('Last-Modified')]).toEqual([null, null]);
+      expect(answer.headers.get('Cache-Control')).toMatch(/^private, max-age=\d+$/);
+    }
+    expect((await originGets(live)).length).toBe(3); // the range and both plain requests: nothing filled
+  });
+
   it('keeps the same thumbnail, keyed with its resolved image parameters, once for two viewers', async () => {
     const p = edgeId();
     const key = await createKey('RS256');

@@ -80,10 +80,13 @@ describe('edgeKeep: whether the edge may keep an origin answer, and for how long
 });
 
 describe('storedCacheControl', () => {
-  it('keeps the origin lifetime as it was, and adds the default as s-maxage (an edge lifetime, not a viewer one)', () => {
-    expect(storedCacheControl('public, max-age=60', { keep: true, ttlSeconds: 60, defaulted: false })).toBe('public, max-age=60');
+  it('stores the edge lifetime as s-maxage (the origin lifetime less its Age, or the default) and keeps the origin max-age for viewers', () => {
+    expect(storedCacheControl('public, max-age=60', { keep: true, ttlSeconds: 60, defaulted: false })).toBe('max-age=60, s-maxage=60');
+    // max-age=600 with Age: 590 leaves the edge 10 s, not 600 again
+    const aged = edgeKeep(answer({ 'Cache-Control': 'public, max-age=600', Age: '590' }), 'media', DAY, NOW);
+    expect(aged.keep && storedCacheControl('public, max-age=600', aged)).toBe('max-age=600, s-maxage=10');
     expect(storedCacheControl(null, { keep: true, ttlSeconds: DAY, defaulted: true })).toBe(`s-maxage=${DAY}`);
-    expect(storedCacheControl('public', { keep: true, ttlSeconds: DAY, defaulted: true })).toBe(`public, s-maxage=${DAY}`);
+    expect(storedCacheControl('public', { keep: true, ttlSeconds: DAY, defaulted: true })).toBe(`s-maxage=${DAY}`);
     // What was stored decides the same again on a later look (the edge's own TTL).
     expect(edgeKeep(answer({ 'Cache-Control': storedCacheControl(null, { keep: true, ttlSeconds: DAY, defaulted: true })! }), 'live-playlist', 0, NOW)).toEqual({ keep: true, ttlSeconds: DAY, defaulted: false });
   });
