@@ -21,6 +21,7 @@
 //          --requests=N per phase and scenario (default 4000), --connections=N (default 10),
 //          --interval=µs sampling interval (default 50), --top=N (default 20),
 //          --label=TEXT (printed in the header, e.g. "before the refactor, a737958"),
+//          --edge-cache=off|on (default off, as the benchmark's (a)–(f)),
 //          --out=DIR (default $TMPDIR/signet-profile): <scenario>.cpuprofile, <scenario>.md, profile.md
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,10 @@ const args = Object.fromEntries(
 const SRC = resolve(String(args.src ?? ROOT));
 const SCENARIO_IDS = String(args.scenario ?? 'grant').split(',').map((s) => s.trim()).filter(Boolean);
 const REQUESTS = Number(args.requests ?? 4000);
+// As in the benchmark's (a)–(f): Miniflare's Cache API runs inside the profiled workerd, so with the
+// edge cache on its work (a cache lookup per request) would be billed to the gate.
+const EDGE_CACHE = args['edge-cache'] === 'on' ? 'on' : 'off';
+if (!['on', 'off', undefined].includes(args['edge-cache'])) throw new Error('--edge-cache is on or off');
 const CONNECTIONS = Number(args.connections ?? 10);
 const INTERVAL_US = Number(args.interval ?? 50);
 const TOP = Number(args.top ?? 20);
@@ -101,7 +106,7 @@ async function main() {
 
   const origin = await startOriginProcess(ROOT);
   const inspectorPort = await freePort();
-  const signet = await startServer('signet', { dist: DIST, originUrl: origin.url, persistDir: join(WORK, 'kv'), inspectorPort });
+  const signet = await startServer('signet', { dist: DIST, originUrl: origin.url, persistDir: join(WORK, 'kv'), inspectorPort, vars: { EDGE_CACHE: EDGE_CACHE } });
   log(`profile: ${SRC} (src sha256 ${tree.sha256}, ${tree.files} files) under workerd pid ${signet.pid}, inspector 127.0.0.1:${inspectorPort}`);
 
   const P = PLAYBACK_ID;
@@ -166,7 +171,7 @@ async function main() {
   const header = [
     `# signet CPU profile — ${startedAt.toISOString()}`,
     '',
-    `- **Source tree:** \`${SRC}\`${args.label ? ` — ${args.label}` : ''}; \`src/\` sha256 \`${tree.sha256}\` (${tree.files} files, path + content).`,
+    `- **Source tree:** \`${SRC}\`${args.label ? ` — ${args.label}` : ''}; EDGE_CACHE=${EDGE_CACHE}; \`src/\` sha256 \`${tree.sha256}\` (${tree.files} files, path + content).`,
     `- **Command:** \`node bench/profile.mjs ${process.argv.slice(2).map((arg) => (/[\s"'$]/.test(arg) ? `'${arg.replace(/'/g, "'\\''")}'` : arg)).join(' ')}\` (in ${ROOT})`,
     `- **Machine:** ${machineNote(m)}. ${m.cores} cores shared by workerd, the origin and the load generator; load average at the start ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')} (other work on the machine inflates CPU per request and stretches the sampling period).`,
     `- **Method:** signet built by scripts/build.mjs as deployed, unminified, with source maps, under Miniflare with \`inspectorPort\`; per scenario ${WARMUP} warm-up requests, then ${REQUESTS} requests (autocannon, ${CONNECTIONS} connections) with no inspector session, then ${WARMUP} more and ${REQUESTS} profiled ones (\`Profiler.setSamplingInterval {interval: ${INTERVAL_US}}\`, µs). Self time = sum of \`timeDeltas\` per call frame (functionName + file:line, bundle positions mapped to sources through the source map), a sample lasting until the next, each capped at 2 × the median delta: workerd samples the isolate only while it runs, so the delta after the last sample before a pause spans the pause and is not billed to that frame. \"total\" is the capped sum (time the isolate was seen running, idle samples included); \"span\" the profile's wall time.`,

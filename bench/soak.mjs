@@ -122,7 +122,7 @@ const lines = [
   ...samples.map((s) => `| ${s.minute.toFixed(1)} | ${s.heapMiB.toFixed(2)} | ${s.requests} |`),
   '',
   `Heap after the caches filled (≥ 2 min): ${firstSettled.toFixed(2)} MiB; at the end: ${last.toFixed(2)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MiB); max ${max.toFixed(2)} MiB.`,
-  `Bounds: key cache 1,000 entries, unknown kids 10,000, policies 10,000 (src/config.ts LIMITS, src/policy/limits.ts); no verified-token cache.`,
+  `Bounds: key cache 1,000 entries, unknown kids 10,000, policies 10,000, remembered tokens and grants 2,000 each of ≤ 2,048 characters (src/config.ts LIMITS).`,
 ];
 writeFileSync(join(values.out, 'soak.md'), `${lines.join('\n')}\n`);
 writeFileSync(join(values.out, 'soak.json'), JSON.stringify({ minutes: MINUTES, requests, non2xx, samples }, null, 2));

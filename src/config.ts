@@ -38,6 +38,16 @@ export const LIMITS = {
   cacheStaleIfErrorMs: 5 * 60_000,
   /** While one request refreshes an expired entry, the others use it for at most this long. */
   cacheRefreshWindowMs: 5_000,
+  /**
+   * Credentials already verified in this isolate (a grant's MAC, a token's signature) are
+   * remembered, so the segments of one playlist, which all carry the same grant, cost one HMAC per
+   * interval rather than one per request. What is remembered is only "these exact bytes verified
+   * under this key": expiry, class, asset binding, key liveness and revocations are still checked
+   * on every request. Bounded: entries per memo, the longest credential remembered, and how long.
+   */
+  credentialMemoMaxEntries: 2_000,
+  credentialMemoMaxChars: 2_048,
+  credentialMemoTtlMs: 60_000,
   /** KV reads slower than this fail closed (503) rather than hold a playback request open. */
   kvReadTimeoutMs: 2_000,
   /**
@@ -159,6 +169,8 @@ export interface Config {
   /** How long the edge keeps media and VOD playlists whose origin names no lifetime. */
   edgeCacheTtlSeconds: number;
   devMode: boolean;
+  /** JWKS_URLS: the trusted remote JWKS sources (issue 7), normalised; empty = none. */
+  jwksUrls: string[];
 }
 
 export interface Env {
@@ -251,6 +263,44 @@ function share(env: Env, name: 'DECISION_LOG_SAMPLE_RATE'): number {
 
 const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** A URL for logs and messages: origin and path only (a query may carry an access key). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/**
+ * Parses `JWKS_URLS`: space-separated absolute https URLs, no credentials, no fragment, no
+ * duplicates, at most REMOTE_JWKS_LIMITS.maxSources. Empty or unset → no remote source.
+ *
+ * @example parseJwksUrls('https://idp.example/.well-known/jwks.json https://cp.example/keys')
+ */
+export function parseJwksUrls(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const urls: string[] = [];
+  for (const text of value.trim().split(/\s+/)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError('JWKS_URLS', `${JSON.stringify(text.slice(0, 80))} is not an absolute URL`);
+    }
+    if (url.protocol !== 'https:') throw new ConfigError('JWKS_URLS', `${JSON.stringify(redactUrl(text))} must use https`);
+    if (url.username || url.password) throw new ConfigError('JWKS_URLS', 'URLs must not carry credentials');
+    if (url.hash) throw new ConfigError('JWKS_URLS', `${JSON.stringify(redactUrl(text))} must not have a fragment`);
+    if (urls.includes(url.href)) throw new ConfigError('JWKS_URLS', `${JSON.stringify(redactUrl(text))} is listed twice`);
+    urls.push(url.href);
+  }
+  if (urls.length > REMOTE_JWKS_LIMITS.maxSources) {
+    throw new ConfigError('JWKS_URLS', `at most ${REMOTE_JWKS_LIMITS.maxSources} sources, got ${urls.length}`);
+  }
+  return urls;
+}
+
 /** Parses the environment. Throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Env): Config {
   let originUrl: string | undefined;
@@ -319,6 +369,7 @@ export function parseConfig(env: Env): Config {
     edgeCache: edgeCache === 'on',
     edgeCacheTtlSeconds: integer(env, 'EDGE_CACHE_TTL_SECONDS', 0, 365 * 86_400),
     devMode: devMode === 'true',
+    jwksUrls: parseJwksUrls(env.JWKS_URLS),
   };
 }
 

@@ -2,22 +2,25 @@
  * Micro-benchmark inside workerd: µs per signature check through signet's own code path
  * (verifySignedToken: parse → cached key lookup → jose compactVerify → claims) against a bare
  * crypto.subtle.verify on the same CryptoKey and bytes, and µs per grant check (checkGrant).
+ * "remembered" and "grantRemembered" are the gate's own paths for a credential it has seen before
+ * (SignatureMemo, Grants: LIMITS.credentialMemo*): what every request after the first of a
+ * token, and every segment of a playlist, costs.
  *
- * GET /?what=bare|signet|jose|parse|claims|grant|hmac|mint|noop&alg=RS256|ES256|EdDSA&n=N runs N
+ * GET /?what=bare|signet|remembered|jose|parse|claims|grant|grantRemembered|hmac|mint|noop&alg=RS256|ES256|EdDSA&n=N runs N
  * iterations back to back and answers JSON. Timing is taken from Node (wall time of a request
  * with N iterations minus one with 0): workerd freezes Date.now()/performance.now() while
  * JavaScript runs (Spectre mitigation), so in-worker clocks measure nothing but I/O. The answer
  * also carries the in-worker clock delta, to document that.
  */
 import { compactVerify } from 'jose';
-import { checkGrant, mintGrant } from '../../src/gate/grant';
+import { checkGrant, Grants, mintGrant } from '../../src/gate/grant';
 import { importVerifyKey } from '../../src/keys/material';
 import type { Algorithm } from '../../src/keys/algorithms';
 import { WEBCRYPTO } from '../../src/keys/algorithms';
 import type { PublicJwk } from '../../src/keys/material';
 import { parseToken } from '../../src/token/jws';
 import { checkClaims } from '../../src/token/claims';
-import { verifySignedToken, type TokenKey } from '../../src/token/verify';
+import { SignatureMemo, verifySignedToken, type TokenKey } from '../../src/token/verify';
 
 const GENERATE: Record<Algorithm, RsaHashedKeyGenParams | EcKeyGenParams | { name: string }> = {
   RS256: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
@@ -83,6 +86,11 @@ export default {
       case 'signet':
         for (let i = 0; i < n; i++) if ((await verifySignedToken(f.token, lookup, policy, nowMs)).kid) ok++;
         break;
+      case 'remembered': {
+        const memo = new SignatureMemo();
+        for (let i = 0; i < n; i++) if ((await verifySignedToken(f.token, lookup, policy, nowMs, memo)).kid) ok++;
+        break;
+      }
       case 'jose':
         for (let i = 0; i < n; i++) if ((await compactVerify(f.token, f.key.key, { algorithms: [alg] })).payload) ok++;
         break;
@@ -97,6 +105,11 @@ export default {
       case 'grant':
         for (let i = 0; i < n; i++) if ((await checkGrant(grant, secrets, 'bench', 'v', nowMs / 1000)).ok) ok++;
         break;
+      case 'grantRemembered': {
+        const checker = new Grants(secrets);
+        for (let i = 0; i < n; i++) if ((await checker.check(grant, 'bench', 'v', nowMs)).ok) ok++;
+        break;
+      }
       case 'hmac': {
         // The bare crypto of a grant check: one HMAC-SHA256 verify over the same bytes.
         const dot = grant.indexOf('.');

@@ -22,10 +22,10 @@ import { mediaHeaders, originRequestHeaders, originTarget, type OriginRequest } 
 import type { PolicyCache } from '../policy/cache';
 import { revocableClaims, type RevocableClaims } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
-import { verifyPlaybackToken, type TokenKey } from '../token/verify';
+import { SignatureMemo, verifyPlaybackToken, type TokenKey } from '../token/verify';
 import { applyCors, preflight } from './cors';
 import { readCredential, splitRequestUrl, type Credential } from './credentials';
-import { checkGrant, grantExpiry, type GrantClaims } from './grant';
+import { grantExpiry, Grants, type GrantClaims } from './grant';
 import { logDecision, type DecisionFacts } from './log';
 import { parsePlaybackPath, type PlaybackPath } from './path';
 import { classifyAnswer, servePlaylist } from './playlist';
@@ -75,6 +75,9 @@ export function createGate(deps: GateDeps): Gate {
   const missing = !config.originUrl ? 'ORIGIN_URL' : config.grantSecrets.length === 0 ? 'GRANT_SECRET' : undefined;
   const originUrl = config.originUrl!;
   const assets = originUrl === ASSETS_ORIGIN ? deps.assets : undefined;
+  // Credentials verified in this isolate, remembered (LIMITS.credentialMemo*): a grant's MAC, a token's signature.
+  const grants = new Grants(config.grantSecrets);
+  const signatures = new SignatureMemo();
 
   return async function gate(request, ctx) {
     const startedMs = clock();
@@ -140,7 +143,7 @@ export function createGate(deps: GateDeps): Gate {
 
     // 6. rewrite or stream; what the origin sent is offered to the edge cache
     const response = answer.format
-      ? await servePlaylist({ request, path, format: answer.format, origin: answer.origin, authorization, config, nowMs, deadlineMs, keep: (text, finished) => fetched.keepPlaylist(answer.origin, text, finished) })
+      ? await servePlaylist({ request, path, format: answer.format, origin: answer.origin, authorization, grants, config, nowMs, deadlineMs, keep: (text, finished) => fetched.keepPlaylist(answer.origin, text, finished) })
       : streamMedia(fetched.keepMedia(answer.origin), request.method, authorization, nowMs);
     facts.cache = fetched.outcome;
     response.headers.set('Cache-Status', CACHE_STATUS[fetched.outcome]);
@@ -164,7 +167,7 @@ export function createGate(deps: GateDeps): Gate {
   }
 
   async function authorizeGrant(presented: string, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
-    const result = await checkGrant(presented, config.grantSecrets, path.playbackId, path.resourceClass, Math.floor(nowMs / 1000));
+    const result = await grants.check(presented, path.playbackId, path.resourceClass, nowMs);
     if (!result.ok) throw new Refusal(result.reason, result.description);
     const { claims } = result;
     try {
@@ -197,6 +200,7 @@ export function createGate(deps: GateDeps): Gate {
         nowMs,
         path.playbackId,
         path.resourceClass,
+        signatures,
       );
       // Every selector a revocation can name rides in the grants, so a revocation stops them too.
       const revocable = revocableClaims(verified.payload);
@@ -253,7 +257,7 @@ function traced(error: unknown, kid: string | undefined): unknown {
 /** Everything the pipeline can throw, as the reason it stands for. Unknown errors refuse (fail closed). */
 function asRefusal(error: unknown): Refusal {
   if (error instanceof Refusal) return error;
-  // Remote JWKS errors by their stable codes (keys/remote-jwks.ts is loaded only when JWKS_URLS is set).
+  // Remote JWKS errors by their stable codes (keys/remote-jwks/ is loaded only when JWKS_URLS is set).
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
     return new Refusal('key_unknown', 'The token "kid" is published with different keys by more than one remote JWKS source; it is refused rather than guessed.');

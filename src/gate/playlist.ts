@@ -12,7 +12,7 @@ import { rewriteHlsPlaylist } from '../media/hls';
 import { formatOfText, formatOfType, isFinishedPresentation, looksLikeDashManifest, looksLikeHlsPlaylist, SNIFF_BYTES, type PlaylistFormat } from '../media/sniff';
 import { viewerCacheControl } from '../origin/cache-policy';
 import { mediaHeaders, peekBody, readPlaylist } from '../origin/fetch';
-import { mintGrant } from './grant';
+import type { Grants } from './grant';
 import type { Authorization } from './index';
 import type { PlaybackPath } from './path';
 
@@ -50,6 +50,8 @@ export interface PlaylistRequest {
   format: PlaylistFormat;
   origin: Response;
   authorization: Authorization;
+  /** Mints the grant of a playlist opened with a token. */
+  grants: Grants;
   config: Config;
   nowMs: number;
   /** When the origin's time budget (ORIGIN_TIMEOUT_MS from the request to the origin) runs out. */
@@ -58,9 +60,9 @@ export interface PlaylistRequest {
   keep?: (text: string, finished: boolean) => void;
 }
 
-export async function servePlaylist({ request, path, format, origin, authorization, config, nowMs, deadlineMs, keep }: PlaylistRequest): Promise<Response> {
+export async function servePlaylist({ request, path, format, origin, authorization, grants, config, nowMs, deadlineMs, keep }: PlaylistRequest): Promise<Response> {
   const headers = mediaHeaders(origin);
-  const grant = authorization.presentedGrant ?? (await mintGrant(config.grantSecrets[0]!, path.playbackId, authorization.grant));
+  const grant = authorization.presentedGrant ?? (await grants.mint(path.playbackId, authorization.grant));
   // The rewritten playlist carries a grant: no viewer cache may keep it past the grant's expiry.
   headers.set('Cache-Control', viewerCacheControl(origin.headers.get('Cache-Control'), authorization.grant.exp, Math.floor(nowMs / 1000)));
   headers.delete('Content-Length');

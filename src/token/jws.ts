@@ -16,15 +16,15 @@ export interface ParsedToken {
   signature: Uint8Array;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** RFC 7515 allows an empty payload; a playback token's payload then fails as not being JSON. */
-const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
+/** Three base64url segments; RFC 7515 allows an empty payload (a playback token's then fails as not being JSON). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
 /** Printable ASCII without spaces, bounded: kids reach KV key names and logs. */
 const KID = /^[\x21-\x7e]{1,256}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 type FromBase64 = (text: string, options: { alphabet: 'base64url'; lastChunkHandling: 'strict' }) => Uint8Array;
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+const STRICT_BASE64URL = { alphabet: 'base64url', lastChunkHandling: 'strict' } as const;
 
 /**
  * Decodes unpadded base64url, refusing non-canonical encodings (set padding bits): one token,
@@ -37,7 +37,7 @@ export function base64UrlDecode(segment: string): Uint8Array {
   const padded = segment + '='.repeat((4 - (segment.length % 4)) % 4);
   if (fromBase64) {
     try {
-      return fromBase64.call(Uint8Array, padded, { alphabet: 'base64url', lastChunkHandling: 'strict' });
+      return fromBase64.call(Uint8Array, padded, STRICT_BASE64URL);
     } catch {
       throw new TokenRefusal('token_malformed', 'The token is not valid base64url.');
     }
@@ -130,12 +130,14 @@ export function parseJws(token: string): ParsedJws {
   if (token.length > LIMITS.maxTokenBytes) {
     throw new TokenRefusal('token_too_large', `Tokens are limited to ${LIMITS.maxTokenBytes} bytes.`);
   }
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new TokenRefusal('token_malformed', 'A token is three base64url segments separated by dots (JWS compact serialization).');
-  const [h, p, s] = parts as [string, string, string];
-  if (!BASE64URL.test(h) || !BASE64URL_OR_EMPTY.test(p) || !BASE64URL.test(s)) {
-    throw new TokenRefusal('token_malformed', 'The token has an empty segment or characters outside base64url.');
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first < 0 || second < 0 || token.includes('.', second + 1)) {
+    throw new TokenRefusal('token_malformed', 'A token is three base64url segments separated by dots (JWS compact serialization).');
   }
+  if (!COMPACT_JWS.test(token)) throw new TokenRefusal('token_malformed', 'The token has an empty segment or characters outside base64url.');
+  const h = token.slice(0, first);
+  const p = token.slice(first + 1, second);
   const header = decodeJsonObject(h, 'header');
   // RFC 8725 §3.1: the algorithm comes from the allowlist, never from the token alone ("none", HS*).
   if (!isAlgorithm(header.alg)) {
@@ -145,7 +147,7 @@ export function parseJws(token: string): ParsedJws {
   if ('crit' in header || 'b64' in header) {
     throw new TokenRefusal('token_malformed', 'Tokens with "crit" or "b64" headers are not accepted.');
   }
-  return { alg: header.alg, header, payloadSegment: p, signingInput: encoder.encode(`${h}.${p}`), signature: base64UrlDecode(s) };
+  return { alg: header.alg, header, payloadSegment: p, signingInput: encoder.encode(token.slice(0, second)), signature: base64UrlDecode(token.slice(second + 1)) };
 }
 
 /** A playback token: the JWS layer plus a JSON payload and its signing key id. */

@@ -12,7 +12,9 @@
 import { WEBCRYPTO, type Algorithm } from '../keys/algorithms';
 import { checkAssetBinding, type ResourceClass } from './binding';
 import { checkClaims, type ClaimPolicy } from './claims';
-import { parseToken, type ParsedJws } from './jws';
+import { LIMITS } from '../config';
+import { IsolateCache } from '../isolate-cache';
+import { parseToken, type ParsedJws, type ParsedToken } from './jws';
 import { TokenRefusal } from './refusal';
 
 /** What the token layer needs of a key; the gate's key cache provides it. */
@@ -40,11 +42,17 @@ export interface VerifiedToken {
  * @example
  * const verified = await verifySignedToken(token, (kid) => keyCache.lookup(env.KEYS, kid, now, ttl), policy, now);
  */
-export async function verifySignedToken(token: string, lookup: KeyLookup, policy: ClaimPolicy, nowMs: number): Promise<VerifiedToken> {
-  const parsed = parseToken(token);
+export async function verifySignedToken(token: string, lookup: KeyLookup, policy: ClaimPolicy, nowMs: number, memo?: SignatureMemo): Promise<VerifiedToken> {
+  const remembered = memo?.recall(token, nowMs);
+  const parsed = remembered?.parsed ?? parseToken(token);
   const key = await lookup(parsed.kid);
   if (!key) throw new TokenRefusal('key_unknown', 'No signing key with the token\'s "kid" exists (deleted, never created, or from another deployment).');
-  await verifyJwsSignature(parsed, key, nowMs);
+  if (remembered?.key === key.key) {
+    assertKeyFits(parsed, key, nowMs);
+  } else {
+    await verifyJwsSignature(parsed, key, nowMs);
+    memo?.remember(token, parsed, key.key, nowMs);
+  }
   const exp = checkClaims(parsed.payload, policy, nowMs / 1000);
   return { kid: parsed.kid, alg: parsed.alg, exp, payload: parsed.payload };
 }
@@ -56,6 +64,12 @@ export async function verifySignedToken(token: string, lookup: KeyLookup, policy
  * they exercise exactly the gate's crypto path.
  */
 export async function verifyJwsSignature(jws: Pick<ParsedJws, 'alg' | 'signature' | 'signingInput'>, key: TokenKey, nowMs: number): Promise<void> {
+  assertKeyFits(jws, key, nowMs);
+  await verifySignature(jws.alg, key.key, jws.signature, jws.signingInput);
+}
+
+/** The key may still verify (not expired) and is of the token's algorithm: what a signature check needs besides the crypto. */
+function assertKeyFits(jws: Pick<ParsedJws, 'alg'>, key: TokenKey, nowMs: number): void {
   if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) {
     throw new TokenRefusal('key_expired', `The signing key expired at ${new Date(key.expiresAtMs).toISOString()}.`);
   }
@@ -63,7 +77,34 @@ export async function verifyJwsSignature(jws: Pick<ParsedJws, 'alg' | 'signature
   if (jws.alg !== key.algorithm) {
     throw new TokenRefusal('algorithm_not_allowed', `The token says ${jws.alg} but its key is ${key.algorithm}.`);
   }
-  await verifySignature(jws.alg, key.key, jws.signature, jws.signingInput);
+}
+
+/**
+ * Signatures verified in this isolate: token → the parsed token and the CryptoKey it verified
+ * under. A signature is a pure function of the token's bytes and the key material, so while the
+ * key lookup still returns that same key instance (the key cache replaces the instance when it
+ * reloads a key, and drops it when the key is deleted), the token need not be parsed and verified
+ * again. Everything else — key expiry and algorithm, claims against the clock, asset binding,
+ * revocations — is still checked on every request. Only verified tokens are remembered (a forged
+ * token cannot fill the memo); bounded by LIMITS.credentialMemo*.
+ */
+export class SignatureMemo {
+  private readonly memo = new IsolateCache<{ parsed: ParsedToken; key: CryptoKey }>(LIMITS.credentialMemoMaxEntries);
+
+  recall(token: string, nowMs: number): { parsed: ParsedToken; key: CryptoKey } | undefined {
+    return this.memo.peek(token, nowMs, LIMITS.credentialMemoTtlMs);
+  }
+
+  remember(token: string, parsed: ParsedToken, key: CryptoKey, nowMs: number): void {
+    if (token.length > LIMITS.credentialMemoMaxChars) return;
+    Object.freeze(parsed.payload); // shared by the requests that recall it
+    this.memo.set(token, { parsed, key }, nowMs);
+  }
+
+  /** Tokens remembered (tests prove the warm path with it). */
+  get remembered(): number {
+    return this.memo.size;
+  }
 }
 
 /** RFC 7518 §3.4 / RFC 8037 §3.1: ES256 and EdDSA signatures are exactly 64 raw bytes (no DER). */
@@ -95,8 +136,9 @@ export async function verifyPlaybackToken(
   nowMs: number,
   playbackId: string,
   resourceClass: ResourceClass,
+  memo?: SignatureMemo,
 ): Promise<VerifiedToken> {
-  const verified = await verifySignedToken(token, lookup, policy, nowMs);
+  const verified = await verifySignedToken(token, lookup, policy, nowMs, memo);
   checkAssetBinding(verified.payload, playbackId, resourceClass);
   return verified;
 }

@@ -3,7 +3,7 @@
  * path (SPEC §2).
  */
 import { describe, expect, it } from 'vitest';
-import { ADMIN_ID, ADMIN_SECRET, basicAuth, call, callWith, expectErrorEnvelope } from './helpers';
+import { ADMIN_ID, ADMIN_SECRET, adminAuth, call, callWith, expectErrorEnvelope } from '../support/helpers';
 
 const ADMIN_ROUTES: Array<[string, string]> = [
   ['GET', '/v1/iam/signing-keys'],
@@ -16,12 +16,12 @@ const ADMIN_ROUTES: Array<[string, string]> = [
 describe('HTTP Basic auth', () => {
   it.each([
     ['no Authorization header', null],
-    ['a wrong user', basicAuth('someone-else', ADMIN_SECRET)],
-    ['a wrong password', basicAuth(ADMIN_ID, 'wrong-secret')],
-    ['the password with one character missing', basicAuth(ADMIN_ID, ADMIN_SECRET.slice(0, -1))],
-    ['the password with one character more', basicAuth(ADMIN_ID, `${ADMIN_SECRET}x`)],
-    ['an empty user and password', basicAuth('', '')],
-    ['user and password swapped', basicAuth(ADMIN_SECRET, ADMIN_ID)],
+    ['a wrong user', adminAuth('someone-else', ADMIN_SECRET)],
+    ['a wrong password', adminAuth(ADMIN_ID, 'wrong-secret')],
+    ['the password with one character missing', adminAuth(ADMIN_ID, ADMIN_SECRET.slice(0, -1))],
+    ['the password with one character more', adminAuth(ADMIN_ID, `${ADMIN_SECRET}x`)],
+    ['an empty user and password', adminAuth('', '')],
+    ['user and password swapped', adminAuth(ADMIN_SECRET, ADMIN_ID)],
     ['credentials without a colon', `Basic ${btoa(`${ADMIN_ID}${ADMIN_SECRET}`)}`],
     ['malformed base64', 'Basic !!!not-base64!!!'],
     ['Basic without credentials', 'Basic'],
@@ -38,7 +38,7 @@ describe('HTTP Basic auth', () => {
   });
 
   it('accepts the scheme name in any case', async () => {
-    expect((await call('/v1/iam/signing-keys', { auth: basicAuth().replace('Basic', 'basic') })).status).toBe(200);
+    expect((await call('/v1/iam/signing-keys', { auth: adminAuth().replace('Basic', 'basic') })).status).toBe(200);
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('HTTP Basic auth', () => {
     ['both credentials empty', { ADMIN_TOKEN_ID: '', ADMIN_TOKEN_SECRET: '' }],
     ['both credentials absent', { ADMIN_TOKEN_ID: undefined, ADMIN_TOKEN_SECRET: undefined }],
   ])('answers 503 admin_not_configured with %s, whatever is presented', async (_case, overrides) => {
-    for (const auth of [null, basicAuth(), basicAuth('', '')]) {
+    for (const auth of [null, adminAuth(), adminAuth('', '')]) {
       const answer = await callWith(overrides, '/v1/iam/signing-keys', { auth });
       expectErrorEnvelope(answer, 503, 'admin_not_configured');
     }
@@ -129,7 +129,7 @@ describe('error envelope on every failure path', () => {
     });
     const response = await SELF.fetch('https://signet.test/v1/iam/signing-keys', {
       method: 'POST',
-      headers: { Authorization: basicAuth(), 'Content-Type': 'application/json' },
+      headers: { Authorization: adminAuth(), 'Content-Type': 'application/json' },
       body: stream,
       // @ts-expect-error duplex is required for streamed bodies outside workerd
       duplex: 'half',

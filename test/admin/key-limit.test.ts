@@ -1,6 +1,6 @@
 /** The key limit (MAX_SIGNING_KEYS): its own file, so that KV starts empty. */
 import { describe, expect, it } from 'vitest';
-import { callWith, expectErrorEnvelope } from './helpers';
+import { callWith, expectErrorEnvelope } from '../support/helpers';
 
 const LIMITED = { MAX_SIGNING_KEYS: '2' };
 

@@ -3,7 +3,7 @@
  * is returned once and never stored, logged or answered again; one audit line per write.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { call, callWith, createKey, testEnv } from './helpers';
+import { call, callWith, createKey, testEnv } from '../support/helpers';
 
 const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 
@@ -41,7 +41,7 @@ describe('KV layout', () => {
   });
 
   it('keeps all of concurrent rotations of different keys', async () => {
-    const olds = await Promise.all([createKey({ algorithm: 'ES256' }), createKey({ algorithm: 'ES256' }), createKey({ algorithm: 'ES256' })]);
+    const olds = await Promise.all([createKey('ES256'), createKey('ES256'), createKey('ES256')]);
     const rotated = await Promise.all(olds.map((old) => call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST' })));
     for (const [i, answer] of rotated.entries()) {
       expect(answer.status).toBe(201);
@@ -51,8 +51,8 @@ describe('KV layout', () => {
   });
 
   it.each(ALGORITHMS)('never writes a %s private key to KV, nor answers it again', async (algorithm) => {
-    const victim = await createKey({ algorithm, name: 'victim' });
-    const other = await createKey({ algorithm });
+    const victim = (await createKey(algorithm, { name: 'victim' })).data;
+    const other = (await createKey(algorithm)).data;
     const rotated = (await call(`/v1/iam/signing-keys/${other.id}/rotate`, { method: 'POST' })).body.data;
     const secrets = [victim.privateKey, pemBody(victim.privateKey), rotated.privateKey, pemBody(rotated.privateKey)];
 
@@ -66,7 +66,7 @@ describe('KV layout', () => {
       await call(`/v1/iam/signing-keys/${rotated.id}`),
       await call('/.well-known/jwks.json', { auth: null }),
       await call(`/v1/iam/signing-keys/${other.id}`),
-      await call(`/v1/iam/signing-keys/${(await createKey({ algorithm })).id}/rotate`, { method: 'POST' }),
+      await call(`/v1/iam/signing-keys/${(await createKey(algorithm)).id}/rotate`, { method: 'POST' }),
     ];
     for (const answer of later) {
       expect(answer.status).toBeLessThan(300);

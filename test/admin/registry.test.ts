@@ -8,21 +8,11 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { registryOf, type KeyRegistry } from '../../src/keys/registry';
 import { putKey } from '../../src/keys/store';
-import { fastpixToken, play, playbackId, refusal, type CreatedKey } from '../support/helpers';
-import { call, callWith, createKey, expectErrorEnvelope } from './helpers';
+import { call, callWith, createKey, expectErrorEnvelope, fastpixToken, play, playbackId, refusal, sleep } from '../support/helpers';
 
 async function keyCount(): Promise<number> {
   return (await call('/v1/iam/signing-keys?limit=1')).body.pagination.totalRecords;
 }
-
-const asCreated = (key: Record<string, any>): CreatedKey => ({
-  id: key.id,
-  algorithm: key.algorithm,
-  privateKeyBase64: key.privateKey,
-  privateKeyPem: atob(key.privateKey),
-});
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the key limit under concurrency', () => {
   it('k slots and k + 12 concurrent creates give exactly k keys; the rest answer 409 limit_reached', async () => {
@@ -45,7 +35,7 @@ describe('the key limit under concurrency', () => {
 
 describe('rotation under concurrency', () => {
   it('5 concurrent rotates of one key give exactly one successor; the others answer 409 key_not_active', async () => {
-    const key = await createKey({ algorithm: 'ES256' });
+    const key = (await createKey('ES256')).data;
     const before = await keyCount();
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(`/v1/iam/signing-keys/${key.id}/rotate`, { method: 'POST', body: {} })));
     const winners = answers.filter((answer) => answer.status === 201);
@@ -57,7 +47,7 @@ describe('rotation under concurrency', () => {
   });
 
   it('refuses to rotate a retiring key, an expired key and a deleted key (409 key_not_active), and an unknown one (404)', async () => {
-    const retiring = await createKey({ algorithm: 'ES256' });
+    const retiring = (await createKey('ES256')).data;
     expect((await call(`/v1/iam/signing-keys/${retiring.id}/rotate`, { method: 'POST', body: {} })).status).toBe(201);
     expectErrorEnvelope(await call(`/v1/iam/signing-keys/${retiring.id}/rotate`, { method: 'POST', body: {} }), 409, 'key_not_active');
 
@@ -67,7 +57,7 @@ describe('rotation under concurrency', () => {
     await putKey(env.KEYS, expired);
     expectErrorEnvelope(await call(`/v1/iam/signing-keys/${expired.id}/rotate`, { method: 'POST', body: {} }), 409, 'key_not_active');
 
-    const deleted = await createKey({ algorithm: 'ES256' });
+    const deleted = (await createKey('ES256')).data;
     expect((await call(`/v1/iam/signing-keys/${deleted.id}`, { method: 'DELETE' })).status).toBe(200);
     expectErrorEnvelope(await call(`/v1/iam/signing-keys/${deleted.id}/rotate`, { method: 'POST', body: {} }), 409, 'key_not_active');
 
@@ -76,14 +66,14 @@ describe('rotation under concurrency', () => {
 
   it('a delete racing a rotate never brings the key back (30 rounds, varied delays): GET 404, its token refused', async () => {
     for (let round = 0; round < 30; round++) {
-      const key = asCreated(await createKey({ algorithm: round % 2 ? 'EdDSA' : 'ES256' }));
+      const key = await createKey(round % 2 ? 'EdDSA' : 'ES256');
       const p = playbackId();
       const token = await fastpixToken(key, p);
       const delay = (round % 6) * 2; // 0–10 ms between the two, in either order
       const rotate = () => call(`/v1/iam/signing-keys/${key.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 3600 } });
       const remove = () => call(`/v1/iam/signing-keys/${key.id}`, { method: 'DELETE' });
       const [first, second] = round % 2 ? [rotate, remove] : [remove, rotate];
-      const results = await Promise.all([first(), pause(delay).then(second)]);
+      const results = await Promise.all([first(), sleep(delay).then(second)]);
       const deleted = results.find((answer) => answer.text.includes('signing key deleted successfully'));
       expect(deleted?.status, `round ${round}`).toBe(200);
       expect((await call(`/v1/iam/signing-keys/${key.id}`)).status, `round ${round}`).toBe(404);
@@ -98,7 +88,7 @@ describe('rotation under concurrency', () => {
 describe('existing deployments', () => {
   it('keeps a key written to KV before the registry existed: counted, rotated once, deleted for good', async () => {
     // A key as a pre-registry signet stored it: only in KV, unknown to the registry's own storage.
-    const template = JSON.parse((await env.KEYS.get(`key:${(await createKey({ algorithm: 'ES256' })).id}`))!);
+    const template = JSON.parse((await env.KEYS.get(`key:${(await createKey('ES256')).id}`))!);
     const legacy = { ...template, id: crypto.randomUUID(), createdAt: new Date().toISOString() };
     await putKey(env.KEYS, legacy);
     const heldBefore = await runInDurableObject(registryOf(env), (registry: KeyRegistry) =>

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/routes';
 import { guardedAreas } from '../../src/admin/route';
-import { call, expectErrorEnvelope } from './helpers';
+import { call, expectErrorEnvelope } from '../support/helpers';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 /** A concrete request path for an OpenAPI template: every `{param}` filled with a well-formed value. */

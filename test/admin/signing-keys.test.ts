@@ -6,7 +6,7 @@ import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, importPKCS8,
 import { beforeAll, describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:test';
 import { putKey } from '../../src/keys/store';
-import { call, createKey, expectErrorEnvelope, privatePem, sleep } from './helpers';
+import { call, createKey, expectErrorEnvelope, privatePem, sleep } from '../support/helpers';
 
 // The first admin request of a file loads the admin face and compiles its modules: slow under load
 // (CI runs the Node suite beside it), so it is paid in a hook (30 s bound), not in the first test's 20 s.
@@ -52,13 +52,13 @@ describe('POST /v1/iam/signing-keys (generate)', () => {
   });
 
   it('generates an RSA key of 2048 bits for RS256', async () => {
-    const key = await createKey({ algorithm: 'RS256' });
+    const key = (await createKey('RS256')).data;
     const privateKey = (await importPKCS8(privatePem(key.privateKey), 'RS256', { extractable: true })) as CryptoKey;
     expect((privateKey.algorithm as { modulusLength: number }).modulusLength).toBe(2048);
   });
 
   it.each(ALGORITHMS)('returns %s with its private key as base64 of a PKCS#8 PEM', async (algorithm) => {
-    const key = await createKey({ algorithm });
+    const key = (await createKey(algorithm)).data;
     expect(key.algorithm).toBe(algorithm);
     expect(key.privateKey).toMatch(/^[A-Za-z0-9+/]+=*$/);
     const pem = privatePem(key.privateKey);
@@ -70,7 +70,7 @@ describe('POST /v1/iam/signing-keys (generate)', () => {
     // A year from now, written at +01:00: the API must answer the same instant in UTC.
     const utc = new Date(Math.floor(Date.now() / 1000) * 1000 + 365 * 86_400_000);
     const plusOne = new Date(utc.getTime() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00');
-    const key = await createKey({ algorithm: 'ES256', name: 'web-player', expiresAt: plusOne });
+    const key = (await createKey('ES256', { name: 'web-player', expiresAt: plusOne })).data;
     expect(key.name).toBe('web-player');
     expect(key.expiresAt).toMatch(ISO_UTC);
     expect(key.expiresAt).toBe(utc.toISOString());
@@ -83,7 +83,7 @@ describe('POST /v1/iam/signing-keys (generate)', () => {
     ['of 100 emoji', '\u{1F3AC}'.repeat(100)],
     ['with accents and CJK', 'lecteur vidéo 播放器'],
   ])('accepts a name %s and lists it unchanged', async (_case, name) => {
-    const key = await createKey({ algorithm: 'ES256', name });
+    const key = (await createKey('ES256', { name })).data;
     expect(key.name).toBe(name);
     expect((await call(`/v1/iam/signing-keys/${key.id}`)).body.data.name).toBe(name);
   });
@@ -162,7 +162,7 @@ describe('POST /v1/iam/signing-keys with publicKey (bring your own)', () => {
 
 describe('GET /v1/iam/signing-keys/{id}', () => {
   it.each(ALGORITHMS)('answers a %s key with an SPKI PEM that jose imports and a public JWK with kid, alg and use', async (algorithm) => {
-    const created = await createKey({ algorithm, name: 'detail' });
+    const created = (await createKey(algorithm, { name: 'detail' })).data;
     const answer = await call(`/v1/iam/signing-keys/${created.id}`);
     expect(answer.status).toBe(200);
     const key = answer.body.data;
@@ -183,7 +183,7 @@ describe('GET /v1/iam/signing-keys (list)', () => {
   it('lists newest first, with limit and 1-based offset pages', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push((await createKey({ algorithm: 'ES256', name: `page-${i}` })).id);
+      ids.push((await createKey('ES256', { name: `page-${i}` })).id);
       await sleep(5);
     }
     const first = await call('/v1/iam/signing-keys?limit=2&offset=1');
@@ -200,7 +200,7 @@ describe('GET /v1/iam/signing-keys (list)', () => {
   });
 
   it('defaults to limit 10 and offset 1', async () => {
-    for (let i = 0; i < 11; i++) await createKey({ algorithm: 'EdDSA' });
+    for (let i = 0; i < 11; i++) await createKey('EdDSA');
     const answer = await call('/v1/iam/signing-keys');
     expect(answer.status).toBe(200);
     expect(answer.body.data).toHaveLength(10);
@@ -244,7 +244,7 @@ describe('GET /v1/iam/signing-keys (list)', () => {
 
 describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
   it.each(ALGORITHMS)('makes a new %s key and retires the old one after the default grace of a day', async (algorithm) => {
-    const old = await createKey({ algorithm, name: 'rotating' });
+    const old = (await createKey(algorithm, { name: 'rotating' })).data;
     const before = Date.now();
     const answer = await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST' });
     expect(answer.status, answer.text).toBe(201);
@@ -264,7 +264,7 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
   });
 
   it('honours a custom grace period', async () => {
-    const old = await createKey({ algorithm: 'ES256' });
+    const old = (await createKey('ES256')).data;
     const before = Date.now();
     expect((await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 3600 } })).status).toBe(201);
     const retired = (await call(`/v1/iam/signing-keys/${old.id}`)).body.data;
@@ -272,7 +272,7 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
   });
 
   it('with a grace of 0 stops the old key at once (absent from the JWKS)', async () => {
-    const old = await createKey({ algorithm: 'ES256' });
+    const old = (await createKey('ES256')).data;
     const answer = await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 0 } });
     expect(answer.status).toBe(201);
     await sleep(2);
@@ -286,7 +286,7 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
 
   it('never extends an expiry the old key already had', async () => {
     const soon = new Date(Date.now() + 600_000).toISOString();
-    const old = await createKey({ algorithm: 'ES256', expiresAt: soon });
+    const old = (await createKey('ES256', { expiresAt: soon })).data;
     await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 86_400 } });
     const retired = (await call(`/v1/iam/signing-keys/${old.id}`)).body.data;
     expect(Date.parse(retired.expiresAt)).toBe(Date.parse(soon));
@@ -299,13 +299,13 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
     ['a grace period as text', { gracePeriodSeconds: '3600' }],
     ['an unknown field', { algorithm: 'RS256' }],
   ])('refuses %s with 422', async (_case, body) => {
-    const old = await createKey({ algorithm: 'ES256' });
+    const old = (await createKey('ES256')).data;
     expectErrorEnvelope(await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body }), 422, 'validation_failed');
     expect((await call(`/v1/iam/signing-keys/${old.id}`)).body.data.status).toBe('active');
   });
 
   it('accepts a grace period of exactly 30 days', async () => {
-    const old = await createKey({ algorithm: 'ES256' });
+    const old = (await createKey('ES256')).data;
     expect((await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 30 * 86_400 } })).status).toBe(201);
   });
 
@@ -316,7 +316,7 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
 
 describe('DELETE /v1/iam/signing-keys/{id}', () => {
   it('deletes a key, which then is 404 and absent from list and JWKS', async () => {
-    const key = await createKey({ algorithm: 'ES256' });
+    const key = (await createKey('ES256')).data;
     expect((await jwks()).keys.map((k) => k.kid)).toContain(key.id);
     const answer = await call(`/v1/iam/signing-keys/${key.id}`, { method: 'DELETE' });
     expect(answer.status).toBe(200);
@@ -335,8 +335,8 @@ describe('DELETE /v1/iam/signing-keys/{id}', () => {
 
 describe('GET /.well-known/jwks.json', () => {
   it('is public and cacheable, with only public members of active and retiring keys', async () => {
-    const active = await createKey({ algorithm: 'RS256' });
-    const retiring = await createKey({ algorithm: 'EdDSA' });
+    const active = (await createKey('RS256')).data;
+    const retiring = (await createKey('EdDSA')).data;
     await call(`/v1/iam/signing-keys/${retiring.id}/rotate`, { method: 'POST' });
     const answer = await call('/.well-known/jwks.json', { auth: null });
     expect(answer.status).toBe(200);
@@ -355,7 +355,7 @@ describe('GET /.well-known/jwks.json', () => {
   });
 
   it('leaves out keys whose expiresAt has passed', async () => {
-    const key = await createKey({ algorithm: 'ES256', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const key = (await createKey('ES256', { expiresAt: new Date(Date.now() + 3_600_000).toISOString() })).data;
     expect((await jwks()).keys.map((k) => k.kid)).toContain(key.id);
     // The same key as KV holds it once its expiresAt has passed (no waiting for the real clock).
     const stored = JSON.parse((await env.KEYS.get(`key:${key.id}`))!);
@@ -367,7 +367,7 @@ describe('GET /.well-known/jwks.json', () => {
 
 describe('tokens signed with a created key', () => {
   it.each(ALGORITHMS)('a %s JWT signed with the returned privateKey verifies against the JWKS', async (algorithm) => {
-    const key = await createKey({ algorithm });
+    const key = (await createKey(algorithm)).data;
     const signingKey = await importPKCS8(privatePem(key.privateKey), algorithm);
     const token = await new SignJWT({ aud: 'media:abc' }).setProtectedHeader({ alg: algorithm, kid: key.id }).setExpirationTime('10m').sign(signingKey);
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(await jwks()), { algorithms: [algorithm] });
@@ -376,8 +376,8 @@ describe('tokens signed with a created key', () => {
   });
 
   it('a JWT signed with one key does not verify under another kid', async () => {
-    const a = await createKey({ algorithm: 'ES256' });
-    const b = await createKey({ algorithm: 'ES256' });
+    const a = (await createKey('ES256')).data;
+    const b = (await createKey('ES256')).data;
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: b.id }).setExpirationTime('10m').sign(await importPKCS8(privatePem(a.privateKey), 'ES256'));
     await expect(jwtVerify(token, createLocalJWKSet(await jwks()))).rejects.toThrow();
   });

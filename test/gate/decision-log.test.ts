@@ -2,10 +2,9 @@
  * The decision log (SPEC §5): one line per gated request, never the token or grant; allowed requests
  * sampled by DECISION_LOG_SAMPLE_RATE, refusals always logged (issue 13).
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import worker from '../../src/index';
-import { createKey, fastpixToken, nowSeconds, playbackId, sign } from '../support/helpers';
+import { callWorker, createKey, fastpixToken, nowSeconds, playbackId, sign } from '../support/helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -13,10 +12,8 @@ async function gateLines(rate: string, paths: string[]) {
   const isolate = { ...env, DECISION_LOG_SAMPLE_RATE: rate };
   const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
   for (const path of paths) {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request(`https://gate.test${path}`), isolate, ctx);
+    const response = await callWorker(path, isolate);
     await response.body?.cancel();
-    await waitOnExecutionContext(ctx);
   }
   return log.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.event === 'gate');
 }

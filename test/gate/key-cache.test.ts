@@ -5,27 +5,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { callWorker, createKey, fastpixToken, nowSeconds, playbackId, refusal, sign } from '../support/helpers';
-
-function countingKv(inner: KVNamespace, behaviour: { fail: boolean } = { fail: false }) {
-  const calls = { get: 0, list: 0 };
-  const kv = new Proxy(inner, {
-    get(target, property) {
-      if (property === 'get' || property === 'list') {
-        return (...args: unknown[]) => {
-          calls[property] += 1;
-          if (behaviour.fail) return Promise.reject(new Error('KV unavailable (injected)'));
-          return (target[property] as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { kv, calls, behaviour };
-}
-
-const gateFetch = (testEnv: object, path: string) => callWorker(path, testEnv);
+import { callWorker, countingKv, createKey, fastpixToken, nowSeconds, playbackId, refusal, sign } from '../support/helpers';
 
 describe('the isolate key cache', () => {
   it('reads KV once for the key and once for the playback ID policy, then serves every request from the isolate with zero KV reads', async () => {
@@ -33,12 +13,12 @@ describe('the isolate key cache', () => {
     const counting = countingKv(env.KEYS);
     const testEnv = { ...env, KEYS: counting.kv };
     const p = playbackId();
-    const first = await gateFetch(testEnv, `/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`);
+    const first = await callWorker(`/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`, testEnv);
     expect(first.status).toBe(200);
     expect(counting.calls.get).toBe(2); // key:{kid} and policy:{P}
     const readsAfterFirst = counting.calls.get + counting.calls.list;
     for (let i = 0; i < 20; i++) {
-      const response = await gateFetch(testEnv, `/${p}/v0/seg${i % 4}.m4s?token=${await fastpixToken(key, p, 600 + i)}`);
+      const response = await callWorker(`/${p}/v0/seg${i % 4}.m4s?token=${await fastpixToken(key, p, 600 + i)}`, testEnv);
       expect(response.status).toBe(200);
       await response.arrayBuffer();
     }
@@ -51,13 +31,13 @@ describe('the isolate key cache', () => {
     const testEnv = { ...env, KEYS: counting.kv };
     const p = playbackId();
     const token = await fastpixToken(key, p);
-    const responses = await Promise.all(Array.from({ length: 10 }, () => gateFetch(testEnv, `/${p}/thumbnail.jpg?token=${token}`)));
+    const responses = await Promise.all(Array.from({ length: 10 }, () => callWorker(`/${p}/thumbnail.jpg?token=${token}`, testEnv)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     // No promise is shared across requests (workerd cancels a request's I/O with it): each cold
     // request reads key:{kid} and policy:{P} at most once.
     expect(counting.calls.get).toBeLessThanOrEqual(20);
     const afterBurst = counting.calls.get;
-    await Promise.all(Array.from({ length: 10 }, () => gateFetch(testEnv, `/${p}/thumbnail.jpg?token=${token}`)));
+    await Promise.all(Array.from({ length: 10 }, () => callWorker(`/${p}/thumbnail.jpg?token=${token}`, testEnv)));
     expect(counting.calls.get).toBe(afterBurst);
   });
 
@@ -70,7 +50,7 @@ describe('the isolate key cache', () => {
     for (let round = 0; round < 3; round++) {
       for (const kid of kids) {
         const token = await sign(key, { kid, aud: `media:${p}`, exp: nowSeconds() + 60 });
-        expect((await refusal(await gateFetch(testEnv, `/${p}.m3u8?token=${token}`))).reason).toBe('key_unknown');
+        expect((await refusal(await callWorker(`/${p}.m3u8?token=${token}`, testEnv))).reason).toBe('key_unknown');
       }
     }
     expect(counting.calls.get).toBe(kids.length);
@@ -82,10 +62,10 @@ describe('the isolate key cache', () => {
     const counting = countingKv(env.KEYS);
     const testEnv = { ...env, KEYS: counting.kv };
     const p = playbackId();
-    expect((await gateFetch(testEnv, `/${p}/v0/seg0.m4s?token=${await fastpixToken(cached, p)}`)).status).toBe(200);
+    expect((await callWorker(`/${p}/v0/seg0.m4s?token=${await fastpixToken(cached, p)}`, testEnv)).status).toBe(200);
     counting.behaviour.fail = true;
-    expect((await gateFetch(testEnv, `/${p}/v0/seg1.m4s?token=${await fastpixToken(cached, p)}`)).status).toBe(200);
-    const refused = await refusal(await gateFetch(testEnv, `/${p}/v0/seg1.m4s?token=${await fastpixToken(uncached, p)}`));
+    expect((await callWorker(`/${p}/v0/seg1.m4s?token=${await fastpixToken(cached, p)}`, testEnv)).status).toBe(200);
+    const refused = await refusal(await callWorker(`/${p}/v0/seg1.m4s?token=${await fastpixToken(uncached, p)}`, testEnv));
     expect(refused).toMatchObject({ status: 503, reason: 'keys_unavailable' });
   });
 });

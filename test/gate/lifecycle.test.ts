@@ -2,10 +2,8 @@
  * Issue 7 at the gate: token revocation by each selector (tokens and the grants minted from
  * them), and lastUsedAt written off the hot path.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/index';
-import { admin, createKey, fastpixToken, muxToken, nowSeconds, play, playbackId, refusal } from '../support/helpers';
+import { admin, callWorker, createKey, fastpixToken, muxToken, nowSeconds, play, playbackId, refusal } from '../support/helpers';
 
 async function revoke(body: Record<string, unknown>) {
   const response = await admin('/v1/iam/revocations', { method: 'POST', body: JSON.stringify(body) });
@@ -98,10 +96,9 @@ describe('lastUsedAt', () => {
     const before = (await (await admin(`/v1/iam/signing-keys/${key.id}`)).json()) as { data: { lastUsedAt?: string } };
     expect(before.data.lastUsedAt).toBeUndefined();
     const p = playbackId();
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request(`https://gate.test/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`), env, ctx);
+    // callWorker resolves once the response's waitUntil work (the lastUsedAt write) is done.
+    const response = await callWorker(`/${p}/v0/seg0.m4s?token=${await fastpixToken(key, p)}`);
     expect(response.status).toBe(200);
-    await waitOnExecutionContext(ctx);
     const after = (await (await admin(`/v1/iam/signing-keys/${key.id}`)).json()) as { data: { lastUsedAt?: string } };
     expect(Date.parse(after.data.lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
     const listed = (await (await admin('/v1/iam/signing-keys?limit=100')).json()) as { data: Array<{ id: string; lastUsedAt?: string }> };

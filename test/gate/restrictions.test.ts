@@ -3,9 +3,7 @@
  * bound to the viewer network, signed image parameters, and DASH. CF-Connecting-IP and
  * request.cf are set by Cloudflare's edge in production; here the test sets them, as the edge would.
  */
-import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/index';
 import { callWorker, admin, createKey, fastpixToken, muxToken, originSaw, playbackId, refusal, type CreatedKey } from '../support/helpers';
 
 let sharedKey: CreatedKey | undefined;
@@ -120,7 +118,7 @@ describe('playback policies per playback ID', () => {
     const p = playbackId();
     await setPolicy(p, { domains: { defaultPolicy: 'deny', allow: [], deny: [], allowNoReferrer: false } });
     expect((await admin(`/v1/playback-policies/${p}`)).status).toBe(200);
-    const anonymous = await worker.fetch(new Request(`https://gate.test/v1/playback-policies/${p}`), env, createExecutionContext());
+    const anonymous = await callWorker(`/v1/playback-policies/${p}`);
     expect(anonymous.status).toBe(401);
     const token = await fastpixToken(await key(), p);
     expect((await fetchAs(`/${p}.m3u8?token=${token}`)).status).toBe(403);

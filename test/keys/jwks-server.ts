@@ -143,23 +143,3 @@ export function uniqueUrl(name = 'jwks') {
   counter += 1;
   return `https://idp-${crypto.randomUUID().slice(0, 8)}-${counter}.example/.well-known/${name}.json`;
 }
-
-/** A KV namespace wrapper that counts operations and can be made to fail. */
-export function countingKv(inner: KVNamespace) {
-  const calls = { get: 0, list: 0, put: 0, delete: 0 };
-  const behaviour = { fail: false };
-  const kv = new Proxy(inner, {
-    get(target, property) {
-      if (property === 'get' || property === 'list' || property === 'put' || property === 'delete') {
-        return (...args: unknown[]) => {
-          calls[property] += 1;
-          if (behaviour.fail) return Promise.reject(new Error('KV unavailable (injected)'));
-          return (target[property] as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { kv, calls, behaviour };
-}

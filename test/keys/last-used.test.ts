@@ -6,7 +6,7 @@ import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LastUsedTracker, readLastUsed } from '../../src/keys/last-used';
 import { StoreUnavailable } from '../../src/keys/store';
-import { countingKv } from './jwks-server';
+import { countingKv } from '../support/helpers';
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -4,10 +4,9 @@
  */
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../src/config';
+import { ConfigError, type Env } from '../../src/config';
 import {
   jwksCopyName,
-  parseJwksUrls,
   RemoteJwksAmbiguousKid,
   RemoteJwksSet,
   RemoteJwksUnavailable,
@@ -15,7 +14,8 @@ import {
   type RemoteJwksOptions,
 } from '../../src/keys/remote-jwks';
 import { verifySignedToken } from '../../src/token/verify';
-import { countingKv, fakeJwksServer, manualClock, published, signingPair, signToken, uniqueUrl } from './jwks-server';
+import { countingKv } from '../support/helpers';
+import { fakeJwksServer, manualClock, published, signingPair, signToken, uniqueUrl } from './jwks-server';
 
 const kv = env.KEYS;
 
@@ -43,36 +43,6 @@ afterEach(() => {
 });
 
 describe('JWKS_URLS', () => {
-  it('is empty when unset or blank', () => {
-    expect(parseJwksUrls(undefined)).toEqual([]);
-    expect(parseJwksUrls('  ')).toEqual([]);
-  });
-
-  it('takes space-separated https URLs', () => {
-    expect(parseJwksUrls(' https://idp.example/jwks.json\n https://cp.example/keys?tenant=a ')).toEqual([
-      'https://idp.example/jwks.json',
-      'https://cp.example/keys?tenant=a',
-    ]);
-  });
-
-  it.each([
-    ['http://idp.example/jwks.json', /https/],
-    ['idp.example/jwks.json', /absolute URL/],
-    ['https://user:pass@idp.example/jwks.json', /credentials/],
-    ['https://idp.example/jwks.json#x', /fragment/],
-    ['https://idp.example/a https://idp.example/a', /twice/],
-  ])('refuses %s, naming JWKS_URLS', (value, problem) => {
-    let error: unknown;
-    try {
-      parseJwksUrls(value);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).variable).toBe('JWKS_URLS');
-    expect((error as ConfigError).problem).toMatch(problem);
-  });
-
   it('answers null without any I/O when no source is configured', async () => {
     const server = fakeJwksServer();
     const set = new RemoteJwksSet({ urls: [] }, { fetch: server.fetch, kv, now: Date.now });
@@ -523,11 +493,13 @@ describe('JWK validation', () => {
 describe('remoteJwksFor', () => {
   it('builds one set per env from JWKS_URLS, and refuses a bad value naming the variable', async () => {
     const { remoteJwksFor } = await import('../../src/keys/remote-jwks');
-    const testEnv = { KEYS: kv, JWKS_URLS: 'https://idp.example/jwks.json' };
+    // An env as remoteJwksFor reads it: KEYS, and the variables its configuration is parsed from.
+    const envWith = (vars: Partial<Env>) => ({ KEYS: kv, ...vars }) as Env;
+    const testEnv = envWith({ JWKS_URLS: 'https://idp.example/jwks.json' });
     const set = remoteJwksFor(testEnv);
     expect(set.enabled).toBe(true);
     expect(remoteJwksFor(testEnv)).toBe(set);
-    expect(remoteJwksFor({ KEYS: kv }).enabled).toBe(false);
-    expect(() => remoteJwksFor({ KEYS: kv, JWKS_URLS: 'http://idp.example/jwks.json' })).toThrow(ConfigError);
+    expect(remoteJwksFor(envWith({})).enabled).toBe(false);
+    expect(() => remoteJwksFor(envWith({ JWKS_URLS: 'http://idp.example/jwks.json' }))).toThrow(ConfigError);
   });
 });

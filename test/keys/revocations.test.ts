@@ -17,7 +17,7 @@ import {
   type Revocation,
 } from '../../src/keys/revocations';
 import { StoreUnavailable } from '../../src/keys/store';
-import { countingKv } from './jwks-server';
+import { countingKv } from '../support/helpers';
 
 // calendar-safe: NOW feeds only the pure selector match and expiry arithmetic; KV writes below use Date.now()
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);

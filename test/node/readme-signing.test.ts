@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startWorker, type RunningWorker } from './worker';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** What `signet/sign` resolves to for a reader: the built helper package.json exports (npm ci builds it). */
+const BUILT_HELPER = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports['./sign']!.default;
 
 /** The `js` code blocks of the README between `from` and the next `###` heading. */
 function readmeBlocks(from: string): string[] {
@@ -46,7 +48,7 @@ async function createKey(algorithm: string): Promise<{ id: string; privateKey: s
 /** Runs one README block as an ES module with the key in its environment; returns the top-level constants it names. */
 async function run(block: string, names: string[], key: { id: string; privateKey: string }): Promise<Record<string, string>> {
   const file = join(scratch, `block-${Math.random().toString(36).slice(2)}.mjs`);
-  const source = block.replaceAll("'signet/sign'", JSON.stringify(pathToFileURL(join(ROOT, 'src/sign/index.js')).href));
+  const source = block.replaceAll("'signet/sign'", JSON.stringify(pathToFileURL(join(ROOT, BUILT_HELPER)).href));
   expect(source, 'the block imports signet/sign').not.toBe(block);
   writeFileSync(file, `${source}\nexport { ${names.join(', ')} };\n`);
   process.env.SIGNET_PRIVATE_KEY = key.privateKey;

@@ -1,5 +1,5 @@
 /**
- * The signing helper (src/sign/index.js) in Node: the tokens it makes pass the gate's own
+ * The signing helper (src/sign/index.ts; built into build/node by npm's `prepare`) in Node: the tokens it makes pass the gate's own
  * verification code (src/token/verify.ts, run here in Node), its errors carry stable codes, and
  * playbackUrl builds the paths the gate serves.
  */
@@ -8,13 +8,20 @@ import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { importSigningKey, playbackUrl, resourceClassFor, SigningError, signPlaybackToken, type Algorithm } from '../../src/sign/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { loadGate, type TokenKey } from './gate';
 
 const { verifyPlaybackToken } = await loadGate();
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The files package.json exports as `signet/sign` and `signet/sign/inspect`: what a customer imports. */
+const EXPORTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> }).exports;
+const built = (entry: './sign' | './sign/inspect') => join(ROOT, EXPORTS[entry]!.default);
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0); // calendar-safe: signed with `now` and checked by the gate's pure checks at that `now`
 const POLICY = { clockSkewSeconds: 30, issuer: '', maxTokenLifetimeSeconds: 0 };
@@ -107,6 +114,9 @@ describe('signPlaybackToken', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ keyId: '' }, 'ERR_SIGN_KEY_ID'],
       [{ keyId: 'has space' }, 'ERR_SIGN_KEY_ID'],
+      [{ keyId: 'k'.repeat(257) }, 'ERR_SIGN_KEY_ID'], // the gate's parser reads kids of at most 256 characters
+      [{ claims: { jti: 'j'.repeat(201) } }, 'ERR_SIGN_CLAIMS'], // longer than a revocation can name: the gate refuses it
+      [{ claims: { jti: 4242 } }, 'ERR_SIGN_CLAIMS'], // RFC 7519 §4.1.7: a jti is a string
       [{ playbackId: '../etc' }, 'ERR_SIGN_PLAYBACK_ID'],
       [{ dialect: 'cloudflare' }, 'ERR_SIGN_DIALECT'],
       [{ dialect: 'mux', resourceClass: 'x' }, 'ERR_SIGN_RESOURCE_CLASS'],
@@ -161,13 +171,36 @@ describe('signPlaybackToken', () => {
   });
 });
 
+describe('the package as built', () => {
+  it('exports the built helper and inspector, with generated types, and no hand-written copy', async () => {
+    for (const entry of ['./sign', './sign/inspect'] as const) {
+      expect(existsSync(built(entry)), `${entry} is built (npm ci runs the prepare script)`).toBe(true);
+      expect(existsSync(join(ROOT, EXPORTS[entry]!.types)), `${entry} has generated types`).toBe(true);
+    }
+    expect(existsSync(join(ROOT, 'src/sign/index.js')) || existsSync(join(ROOT, 'src/sign/index.d.ts'))).toBe(false);
+    const helper = (await import(pathToFileURL(built('./sign')).href)) as typeof import('../../src/sign/index');
+    expect(Object.keys(helper).sort()).toEqual(['ALGORITHMS', 'DIALECTS', 'KID_LOCATIONS', 'RESOURCE_CLASSES', 'SigningError', 'importSigningKey', 'playbackUrl', 'resourceClassFor', 'signPlaybackToken']);
+    const key = await keyPair('ES256');
+    const token = await helper.signPlaybackToken({ privateKey: key.adminApiForm, keyId: 'k1', playbackId: 'demo', now: NOW });
+    await expect(gateAccepts(token, 'k1', key.gateKey, 'demo', 'v')).resolves.toBeDefined();
+    // Typed by hand: the inspector's types reach src/token/verify.ts, typed for Workers, not for this Node typecheck (see ./gate.ts).
+    type Report = { ok: boolean; reason?: string; status?: number; signatureChecked: boolean; checks: Array<{ name: string; status: string }> };
+    const { inspectPlaybackToken } = (await import(pathToFileURL(built('./sign/inspect')).href)) as { inspectPlaybackToken(token: string, options: object): Promise<Report> };
+    const jwk = { ...(await exportJWK(key.gateKey.key)), kid: 'k1', alg: 'ES256' };
+    const report = await inspectPlaybackToken(token, { jwks: { keys: [jwk] }, playbackId: 'demo', nowMs: NOW });
+    expect(report).toMatchObject({ ok: true, signatureChecked: true });
+    expect(report.checks.map((check) => `${check.name}:${check.status}`)).toEqual(['jws:pass', 'payload:pass', 'key:pass', 'signature:pass', 'claims:pass', 'binding:pass', 'revocable:pass']);
+    expect(await inspectPlaybackToken(token, { jwks: { keys: [jwk] }, playbackId: 'other', nowMs: NOW })).toMatchObject({ ok: false, reason: 'playback_id_mismatch', status: 403 });
+  });
+});
+
 describe('the helper in workerd', () => {
-  it('signs in a Worker (bundled as a customer would, jose only) tokens the gate accepts', async () => {
+  it('signs in a Worker (the exported build, bundled as a customer would, jose only) tokens the gate accepts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'signet-sign-worker-'));
     const entry = join(dir, 'entry.js');
     writeFileSync(
       entry,
-      `import { signPlaybackToken, playbackUrl } from ${JSON.stringify(new URL('../../src/sign/index.js', import.meta.url).pathname)};
+      `import { signPlaybackToken, playbackUrl } from ${JSON.stringify(built('./sign'))};
        export default { async fetch(request, env) {
          const token = await signPlaybackToken({ privateKey: env.PRIVATE_KEY, keyId: 'k1', playbackId: 'demo', dialect: 'mux', resourceClass: 'g' });
          return new Response(playbackUrl({ baseUrl: 'https://play.example.com', playbackId: 'demo', token, resource: 'animated.gif' }));
@@ -210,6 +243,7 @@ describe('playbackUrl', () => {
     expect(await codeOf(() => playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token, resource: 'a//b' }))).toBe('ERR_SIGN_RESOURCE');
     expect(await codeOf(() => playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token: '' }))).toBe('ERR_SIGN_TOKEN');
     expect(await codeOf(() => playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token, tokenParam: 'a b' }))).toBe('ERR_SIGN_TOKEN_PARAM');
+    expect(await codeOf(() => playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token, tokenParam: 'grant' }))).toBe('ERR_SIGN_TOKEN_PARAM'); // the grant's own parameter
   });
 
   it('names the resource class a Mux token needs for each resource', () => {

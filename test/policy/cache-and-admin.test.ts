@@ -2,7 +2,6 @@
  * The policy store, the isolate policy cache (counted KV reads, as for keys) and the admin routes
  * (mounted on a bare Hono app here; the lead wires them into the admin face).
  */
-import { env } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { playbackPolicyRoutes } from '../../src/admin/playback-policies';
@@ -11,28 +10,10 @@ import { errorResponse, Refusal } from '../../src/errors';
 import { StoreUnavailable } from '../../src/keys/store';
 import { PolicyCache } from '../../src/policy/cache';
 import { getPolicy, policyKvKey, putPolicy } from '../../src/policy/store';
+import { countingKv, testEnv } from '../support/helpers';
 
-const testEnv = env as unknown as Env;
 let sequence = 0;
 const freshId = () => `pol_${Date.now().toString(36)}_${sequence++}`;
-
-function countingKv(inner: KVNamespace, behaviour = { fail: false }) {
-  const calls = { get: 0 };
-  const kv = new Proxy(inner, {
-    get(target, property) {
-      if (property === 'get') {
-        return (...args: unknown[]) => {
-          calls.get += 1;
-          if (behaviour.fail) return Promise.reject(new Error('KV unavailable (injected)'));
-          return (target.get as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { kv, calls, behaviour };
-}
 
 const SAMPLE = { policy: { requireGroups: ['premium'] }, updatedAt: '2026-01-01T00:00:00.000Z' };
 

@@ -280,9 +280,6 @@ describe('attack tokens through HTTP', () => {
   });
 });
 
-/** The worker itself, with env overrides (vars cannot change per test through SELF). */
-const withVars = (path: string, overrides: Record<string, string>, init: RequestInit = {}) => callWorker(new Request(`https://gate.test${path}`, init), { ...env, ...overrides });
-
 describe('MAX_TOKEN_LIFETIME_SECONDS = 60', () => {
   const limit = { MAX_TOKEN_LIFETIME_SECONDS: '60' };
   it.each<[string, () => Record<string, unknown>, number, string | null]>([
@@ -295,7 +292,7 @@ describe('MAX_TOKEN_LIFETIME_SECONDS = 60', () => {
   ])('%s', async (_name, times, status, reason) => {
     const p = playbackId('atk');
     const token = await sign(es, { kid: es.id, aud: `media:${p}`, ...times() });
-    const response = await withVars(`/${p}.m3u8?token=${token}`, limit);
+    const response = await callWorker(`/${p}.m3u8?token=${token}`, { ...env, ...limit });
     if (reason === null) {
       expect(response.status).toBe(200);
       await response.body?.cancel();
@@ -409,7 +406,7 @@ describe('hostile requests', () => {
     ['a tampered cookie', (t) => `st=${t}x`, 403, 'token_malformed'],
   ])('TOKEN_COOKIE=st: %s', async (_name, cookie, status, reason) => {
     const p = playbackId('hst');
-    const response = await withVars(`/${p}.m3u8`, { TOKEN_COOKIE: 'st' }, { headers: { Cookie: cookie(await valid(p)) } });
+    const response = await callWorker(`/${p}.m3u8`, { ...env, TOKEN_COOKIE: 'st' }, { headers: { Cookie: cookie(await valid(p)) } });
     if (reason === null) {
       expect(response.status).toBe(200);
       await response.body?.cancel();
@@ -423,7 +420,7 @@ describe('hostile requests', () => {
   it('never forwards Authorization or Cookie to the origin', async () => {
     const p = playbackId('hst');
     const token = await valid(p);
-    const response = await withVars(`/${p}/v0/seg0.m4s`, { TOKEN_COOKIE: 'st' }, { headers: { Authorization: `Bearer ${token}`, Cookie: `st=${token}; other=1` } });
+    const response = await callWorker(`/${p}/v0/seg0.m4s`, { ...env, TOKEN_COOKIE: 'st' }, { headers: { Authorization: `Bearer ${token}`, Cookie: `st=${token}; other=1` } });
     expect(response.status).toBe(200);
     await response.body?.cancel();
     const [seen] = await originSaw(p);

@@ -12,9 +12,8 @@ import { RemoteJwksSet, validateJwks } from '../../src/keys/remote-jwks';
 import { TokenRefusal } from '../../src/token/refusal';
 import { verifyJwsSignature, verifySignedToken } from '../../src/token/verify';
 import { parseJws } from '../../src/token/jws';
-import { call, expectErrorEnvelope } from '../admin/helpers';
 import { fakeJwksServer, published, signingPair, uniqueUrl } from '../keys/jwks-server';
-import { createKey, nowSeconds, originSaw, play, playbackId, refusal } from '../support/helpers';
+import { call, createKey, expectErrorEnvelope, nowSeconds, originSaw, play, playbackId, refusal } from '../support/helpers';
 import { env } from 'cloudflare:test';
 import { putKey } from '../../src/keys/store';
 

@@ -30,9 +30,6 @@ async function record(response: Response, carriesGrants = false) {
   return response;
 }
 
-/** The worker with env overrides (a cookie-configured deployment, a broken one). */
-const withVars = (path: string, overrides: Record<string, string>, init: RequestInit = {}) => callWorker(new Request(`${BASE}${path}`, init), { ...env, ...overrides });
-
 function addPrivateKey(key: CreatedKey) {
   secrets.add(key.privateKeyBase64);
   // every full line of the PEM body, and its base64 without line breaks
@@ -89,14 +86,14 @@ it('never writes a token, grant, secret or private key to a log line or a respon
   await record(await SELF.fetch(`${BASE}/${p}.m3u8`, { headers: { Authorization: `Bearer ${expired}` } })); // refused: expired
   await record(await SELF.fetch(`${BASE}/${p}.m3u8?token=${mux}&token=${mux}`)); // refused: duplicate
   await record(await SELF.fetch(`${BASE}/${p}.m3u8?token=${thumb}`)); // refused: class
-  await record(await withVars(`/${p}.m3u8`, { ISSUER: 'https://signet.example' }, { headers: { Authorization: `Bearer ${otherIssuer}` } })); // refused: issuer
-  const fromCookie = await record(await withVars(`/${p}.m3u8`, { TOKEN_COOKIE: 'st' }, { headers: { Cookie: `st=${mux}` } }), true);
+  await record(await callWorker(`/${p}.m3u8`, { ...env, ISSUER: 'https://signet.example' }, { headers: { Authorization: `Bearer ${otherIssuer}` } })); // refused: issuer
+  const fromCookie = await record(await callWorker(`/${p}.m3u8`, { ...env, TOKEN_COOKIE: 'st' }, { headers: { Cookie: `st=${mux}` } }), true);
   for (const g of (await fromCookie.text()).matchAll(/grant=([A-Za-z0-9_.-]+)/g)) grants.push(g[1]!);
-  await record(await withVars(`/${p}.m3u8`, { TOKEN_COOKIE: 'st' }, { headers: { Cookie: `st=${mux}x` } })); // refused: malformed
+  await record(await callWorker(`/${p}.m3u8`, { ...env, TOKEN_COOKIE: 'st' }, { headers: { Cookie: `st=${mux}x` } })); // refused: malformed
   await record(await SELF.fetch(`${BASE}/${p}x/v0/seg0.m4s?grant=${grant}`)); // refused: grant for another playback ID
   await record(await SELF.fetch(`${BASE}/${p}/v0/seg0.m4s?grant=${grant}x`)); // refused: malformed grant
   await record(await SELF.fetch(`${BASE}/${p}/v0/..%2f..%2fseg0.m4s?token=${mux}`)); // refused: path
-  await record(await withVars(`/${p}.m3u8?token=${mux}`, { GRANT_SECRET: 'short' })); // refused: config_invalid
+  await record(await callWorker(`/${p}.m3u8?token=${mux}`, { ...env, GRANT_SECRET: 'short' })); // refused: config_invalid
   // A rotation hands out the new private key once, by design: that body holds no other secret.
   const rotated = await (await admin(`/v1/iam/signing-keys/${esKey.id}/rotate`, { method: 'POST', body: '{}' })).text();
   const rotatedKey = (JSON.parse(rotated) as { data: { privateKey: string } }).data.privateKey;

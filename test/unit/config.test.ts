@@ -1,6 +1,6 @@
 /** SPEC §1: env → Config. Bad values are reported by name, never replaced by a default. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, parseConfig, type Env } from '../../src/config';
+import { ConfigError, DEFAULTS, parseConfig, parseJwksUrls, type Env } from '../../src/config';
 
 const base = { KEYS: {} as KVNamespace, REGISTRY: {} as Env['REGISTRY'] } satisfies Env;
 const SECRET = 'g'.repeat(32);
@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       edgeCache: true,
       edgeCacheTtlSeconds: 86_400,
       devMode: false,
+      jwksUrls: [],
     });
     expect(DEFAULTS.MAX_SIGNING_KEYS).toBe(1000);
   });
@@ -126,5 +127,37 @@ describe('parseConfig', () => {
     const error = refusal(env);
     expect(error.message).not.toContain(value);
     expect(error.problem).not.toContain(value);
+  });
+});
+
+describe('JWKS_URLS', () => {
+  it('is empty when unset or blank', () => {
+    expect(parseJwksUrls(undefined)).toEqual([]);
+    expect(parseJwksUrls('  ')).toEqual([]);
+  });
+
+  it('takes space-separated https URLs', () => {
+    expect(parseJwksUrls(' https://idp.example/jwks.json\n https://cp.example/keys?tenant=a ')).toEqual([
+      'https://idp.example/jwks.json',
+      'https://cp.example/keys?tenant=a',
+    ]);
+  });
+
+  it.each([
+    ['http://idp.example/jwks.json', /https/],
+    ['idp.example/jwks.json', /absolute URL/],
+    ['https://user:pass@idp.example/jwks.json', /credentials/],
+    ['https://idp.example/jwks.json#x', /fragment/],
+    ['https://idp.example/a https://idp.example/a', /twice/],
+  ])('refuses %s, naming JWKS_URLS', (value, problem) => {
+    let error: unknown;
+    try {
+      parseJwksUrls(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('JWKS_URLS');
+    expect((error as ConfigError).problem).toMatch(problem);
   });
 });

@@ -6,6 +6,7 @@
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { bytesToHex, bytesToNumberLE, hexToBytes, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
+import fc from 'fast-check';
 import { exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import smallOrderVectors from '../../../shared/vectors/ed25519-small-order.json';
@@ -16,6 +17,7 @@ import {
   assertP256PublicKey,
   assertRsaPublicKey,
   assertTrustworthyPublicKey,
+  isOnP256,
   isOnSmallOrderBlocklist,
   KeyImportError,
 } from '../../src/keys/hygiene';
@@ -294,6 +296,26 @@ describe('P-256: coordinates and the curve', () => {
   ])('refuses %s', (_case, members, message) => {
     const [x, y] = members();
     expect(refusal(() => assertP256PublicKey(x, y)).message).toMatch(message);
+  });
+
+  it('agrees with noble\'s p256 on points k·G, their negations and their neighbours (property)', () => {
+    const nobleSays = (x: bigint, y: bigint) => {
+      try {
+        p256.Point.fromAffine({ x, y }).assertValidity();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: p256.Point.Fn.ORDER - 1n }), fc.constantFrom(0n, 1n, -1n), fc.boolean(), (k, delta, negate) => {
+        const { x, y } = p256.Point.BASE.multiply(k).toAffine();
+        const candidate = { x: (x + delta + fieldPrime) % fieldPrime, y: negate ? fieldPrime - y : y };
+        expect(isOnP256(candidate.x, candidate.y)).toBe(nobleSays(candidate.x, candidate.y));
+        if (delta === 0n) expect(isOnP256(candidate.x, candidate.y)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,15 +1,9 @@
 /**
- * Remote JWKS sources (issue 7, SPEC §6): key sets kept outside signet (an identity provider,
- * another signet, a control plane) whose keys verify playback tokens exactly like local ones.
- *
- * Per source, in this order of preference:
- *   memory (imported CryptoKeys) → the KV copy `jwks:{sha256(url)}` → the network.
+ * The state of the remote JWKS sources in one isolate (issue 7, SPEC §6). Per source, in this
+ * order of preference:
+ *   memory (imported CryptoKeys) → the KV copy `jwks:{sha256(url)}` → the network (fetcher.ts).
  *
  * - Cold isolate: reads the KV copy before any network, so a fresh copy costs no fetch.
- * - Fetch: timeout (AbortController), `redirect: 'manual'` (a 3xx is an error: a redirect would
- *   let whoever controls the first host choose the keys), size cap read from the stream, JSON and
- *   JWK validation (public keys only, one algorithm per key, RSA ≥ 2048 bits).
- * - TTL: `Cache-Control: max-age` clamped to [minTtl, maxTtl], else `ttlSeconds`.
  * - Unknown kid: refresh at most once per cooldown per source (anti-DoS: a flood of random kids
  *   costs at most one KV read and one fetch per source per cooldown per isolate).
  * - Single-flight: one refresh per source at a time, shared by every waiting lookup. A lookup whose
@@ -22,13 +16,13 @@
  * waits on a refresh started by another request therefore races it against its own deadline, so a
  * cancelled initiator never leaves waiters hanging.
  */
-import { ConfigError, REMOTE_JWKS_DEFAULTS, REMOTE_JWKS_LIMITS } from '../config';
-import type { TokenKey } from '../token/verify';
-import { isAlgorithm, PRIVATE_JWK_MEMBERS, type Algorithm } from './algorithms';
-import { importVerifyKey, KeyImportError, validatePublicJwk, type PublicJwk } from './material';
-import { readBytesCapped } from '../streams';
-import { listKeys } from './store';
-
+import { REMOTE_JWKS_DEFAULTS } from '../../config';
+import type { TokenKey } from '../../token/verify';
+import { importVerifyKey } from '../material';
+import { validateJwks, type JwksCopy, type SourceKey } from './document';
+import { RemoteJwksAmbiguousKid, RemoteJwksFetchError, RemoteJwksUnavailable } from './errors';
+import { fetchJwks, type JwksFetch } from './fetcher';
+import { logSource } from './log';
 
 /** Prefix of the KV copies of remote key sets. */
 export const JWKS_COPY_PREFIX = 'jwks:';
@@ -45,7 +39,7 @@ export interface RemoteJwksOptions {
 }
 
 export interface RemoteJwksDeps {
-  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  fetch: JwksFetch;
   kv: KVNamespace;
   /** Epoch milliseconds. Injected so tests drive TTL, cooldown and staleness without sleeping. */
   now: () => number;
@@ -60,109 +54,6 @@ export interface RemoteJwksDeps {
 
 /** A verification key from a remote source. `expiresAtMs` is always undefined: a JWKS carries no expiry. */
 export type RemoteKey = TokenKey & { kid: string; source: string };
-
-/** Why one fetch of one source failed. */
-export type RemoteJwksFailure =
-  | 'timeout'
-  | 'network'
-  | 'redirect'
-  | 'http_status'
-  | 'too_large'
-  | 'invalid_json'
-  | 'invalid_jwks'
-  | 'private_key'
-  | 'no_usable_key';
-
-/** One failed fetch of one source. Recorded per source; `lookup` never throws it. */
-export class RemoteJwksFetchError extends Error {
-  readonly code = 'ERR_REMOTE_JWKS_FETCH';
-  constructor(
-    readonly source: string,
-    readonly failure: RemoteJwksFailure,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The kid is in no usable key set and at least one source has no usable set (failing past
- * `staleSeconds`, or never fetched): the kid cannot be decided. The gate answers 503
- * keys_unavailable (fail closed, never open).
- */
-export class RemoteJwksUnavailable extends Error {
-  readonly code = 'ERR_REMOTE_JWKS_UNAVAILABLE';
-  constructor(
-    readonly kid: string,
-    readonly sources: { source: string; failure: RemoteJwksFailure | 'not_loaded' }[],
-  ) {
-    super(`remote JWKS unavailable: ${sources.map((s) => `${redact(s.source)} (${s.failure})`).join(', ')}`);
-  }
-}
-
-/** Two sources publish different keys under one kid: refused, not guessed. */
-export class RemoteJwksAmbiguousKid extends Error {
-  readonly code = 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
-  constructor(
-    readonly kid: string,
-    readonly sources: string[],
-  ) {
-    super(`kid is published with different keys by ${sources.map(redact).join(', ')}`);
-  }
-}
-
-/**
- * Parses `JWKS_URLS`: space-separated absolute https URLs, no credentials, no fragment, no
- * duplicates, at most REMOTE_JWKS_LIMITS.maxSources. Empty or unset → no remote source.
- *
- * @example parseJwksUrls('https://idp.example/.well-known/jwks.json https://cp.example/keys')
- */
-export function parseJwksUrls(value: string | undefined): string[] {
-  if (value === undefined || value.trim() === '') return [];
-  const urls: string[] = [];
-  for (const text of value.trim().split(/\s+/)) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new ConfigError('JWKS_URLS', `${JSON.stringify(text.slice(0, 80))} is not an absolute URL`);
-    }
-    if (url.protocol !== 'https:') throw new ConfigError('JWKS_URLS', `${JSON.stringify(redact(text))} must use https`);
-    if (url.username || url.password) throw new ConfigError('JWKS_URLS', 'URLs must not carry credentials');
-    if (url.hash) throw new ConfigError('JWKS_URLS', `${JSON.stringify(redact(text))} must not have a fragment`);
-    if (urls.includes(url.href)) throw new ConfigError('JWKS_URLS', `${JSON.stringify(redact(text))} is listed twice`);
-    urls.push(url.href);
-  }
-  if (urls.length > REMOTE_JWKS_LIMITS.maxSources) {
-    throw new ConfigError('JWKS_URLS', `at most ${REMOTE_JWKS_LIMITS.maxSources} sources, got ${urls.length}`);
-  }
-  return urls;
-}
-
-/** A URL for logs and messages: origin and path only (a query may carry an access key). */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return '(invalid url)';
-  }
-}
-
-/** A validated key as kept in memory and in the KV copy. */
-interface SourceKey {
-  kid: string;
-  alg: Algorithm;
-  jwk: PublicJwk;
-}
-
-/** The KV copy of one source (`jwks:{sha256(url)}`); times in epoch ms. */
-export interface JwksCopy {
-  url: string;
-  fetchedAt: number;
-  expiresAt: number;
-  keys: SourceKey[];
-}
 
 interface KeySet {
   fetchedAt: number;
@@ -198,85 +89,11 @@ export async function jwksCopyName(url: string): Promise<string> {
   return `${JWKS_COPY_PREFIX}${await sha256Hex(url)}`;
 }
 
-/** RFC 7518 §6: the algorithm a JWK without `alg` can only mean, or undefined when it is not unique. */
-function derivedAlgorithm(jwk: Record<string, unknown>): Algorithm | undefined {
-  if (jwk.kty === 'RSA') return 'RS256';
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  return undefined;
-}
-
-/**
- * Validates a JWK Set document. Keys that signet cannot use for playback tokens are skipped (no
- * kid, `use` other than "sig", another algorithm, duplicate kid); keys that fail key hygiene
- * (SPEC §6, hygiene.ts: weak RSA, EC off the curve, Ed25519 of small order…) are dropped from the
- * set and logged — one line per document, kids and rules only — and never trusted; private
- * material anywhere refuses the whole document: a source that publishes a private key has
- * handed its signing power to everybody.
- */
-export function validateJwks(source: string, document: unknown): SourceKey[] {
-  if (document === null || typeof document !== 'object' || Array.isArray(document) || !Array.isArray((document as { keys?: unknown }).keys)) {
-    throw new RemoteJwksFetchError(source, 'invalid_jwks', 'the document is not a JWK Set ({"keys": [...]})');
-  }
-  const entries = (document as { keys: unknown[] }).keys;
-  const valid = new Map<string, SourceKey>();
-  const duplicated = new Set<string>();
-  const untrusted: string[] = [];
-  for (const entry of entries) {
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) continue;
-    const jwk = entry as Record<string, unknown>;
-    if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) {
-      throw new RemoteJwksFetchError(source, 'private_key', 'the JWK Set contains private or symmetric key material');
-    }
-    const kid = jwk.kid;
-    if (typeof kid !== 'string' || !/^[\x21-\x7e]+$/.test(kid) || kid.length > REMOTE_JWKS_LIMITS.maxKidLength) continue;
-    if (jwk.use !== undefined && jwk.use !== 'sig') continue;
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
-    const alg = jwk.alg === undefined ? derivedAlgorithm(jwk) : isAlgorithm(jwk.alg) ? jwk.alg : undefined;
-    if (!alg) continue;
-    let publicJwk: PublicJwk;
-    try {
-      publicJwk = validatePublicJwk(alg, jwk);
-    } catch (error) {
-      if (!(error instanceof KeyImportError)) throw error;
-      untrusted.push(`kid ${JSON.stringify(kid)}: ${error.message}`);
-      continue;
-    }
-    // RFC 7517 §4.5: kids within a set should be distinct; when they are not, refuse both.
-    if (valid.has(kid) || duplicated.has(kid)) {
-      valid.delete(kid);
-      duplicated.add(kid);
-      continue;
-    }
-    valid.set(kid, { kid, alg, jwk: publicJwk });
-    if (valid.size > REMOTE_JWKS_LIMITS.maxKeysPerSource) {
-      throw new RemoteJwksFetchError(source, 'invalid_jwks', `more than ${REMOTE_JWKS_LIMITS.maxKeysPerSource} usable keys`);
-    }
-  }
-  // Bounded: a hostile document of many bad keys costs one log line, not one per key.
-  if (untrusted.length > 0) {
-    const shown = untrusted.slice(0, 5).join('; ');
-    log('jwks_key_dropped', source, untrusted.length > 5 ? `${shown}; and ${untrusted.length - 5} more` : shown);
-  }
-  return [...valid.values()];
-}
-
-/** Seconds the response may be trusted: `max-age` clamped to bounds, else the default. */
-export function ttlFromCacheControl(header: string | null, defaults: { ttlSeconds: number; minTtlSeconds: number; maxTtlSeconds: number }): number {
-  const clamp = (value: number) => Math.min(defaults.maxTtlSeconds, Math.max(defaults.minTtlSeconds, value));
-  if (!header) return defaults.ttlSeconds;
-  if (/(?:^|,)\s*(?:no-store|no-cache)\b/i.test(header)) return defaults.minTtlSeconds;
-  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(header);
-  return match ? clamp(Number(match[1])) : defaults.ttlSeconds;
-}
-
 export class RemoteJwksSet {
   private readonly settings: Required<Omit<RemoteJwksOptions, 'urls'>>;
   private readonly sources: SourceState[];
   /** Network fetches started, per instance (tests and benchmarks prove single-flight and cooldown with it). */
   fetches = 0;
-  /** KV copy reads made. */
-  kvReads = 0;
 
   constructor(
     options: RemoteJwksOptions,
@@ -379,7 +196,7 @@ export class RemoteJwksSet {
   private startRefresh(source: SourceState, kid: string | undefined, waitUntil?: (promise: Promise<unknown>) => void): Promise<void> {
     source.lastAttemptAt = this.deps.now();
     const refreshing = this.refresh(source, kid, waitUntil)
-      .catch((error) => log('remote_jwks_refresh_failed', source.url, String(error)))
+      .catch((error) => logSource('remote_jwks_refresh_failed', source.url, String(error)))
       .finally(() => {
         if (source.refreshing === refreshing) source.refreshing = null;
       });
@@ -409,7 +226,7 @@ export class RemoteJwksSet {
 
     this.fetches++;
     try {
-      const fetched = await this.fetchSource(source.url, now);
+      const fetched = await fetchJwks(source.url, now, this.settings, this.deps.fetch);
       if (!(await this.adopt(source, fetched))) throw new RemoteJwksFetchError(source.url, 'no_usable_key', 'no key of the set could be imported');
       source.lastError = undefined;
       const write = this.writeCopy(source, fetched);
@@ -418,56 +235,7 @@ export class RemoteJwksSet {
       const failure =
         error instanceof RemoteJwksFetchError ? error : new RemoteJwksFetchError(source.url, 'network', error instanceof Error ? error.message : String(error));
       source.lastError = failure;
-      log('remote_jwks_fetch_failed', source.url, `${failure.failure}: ${failure.message}`);
-    }
-  }
-
-  private async fetchSource(url: string, now: number): Promise<JwksCopy> {
-    const { timeoutMs, maxBytes } = this.settings;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new RemoteJwksFetchError(url, 'timeout', `no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
-    try {
-      let response: Response;
-      try {
-        response = await Promise.race([
-          this.deps.fetch(url, {
-            method: 'GET',
-            // A redirect is an error: the keys must come from the host the operator named.
-            redirect: 'manual',
-            headers: { Accept: 'application/jwk-set+json, application/json' },
-            signal: controller.signal,
-          }),
-          aborted,
-        ]);
-      } catch (error) {
-        if (error instanceof RemoteJwksFetchError) throw error;
-        throw new RemoteJwksFetchError(url, 'network', error instanceof Error ? error.message : String(error));
-      }
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new RemoteJwksFetchError(url, 'redirect', `answered ${response.status}; redirects are not followed`);
-      }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new RemoteJwksFetchError(url, 'http_status', `answered ${response.status}`);
-      }
-      const text = await readCapped(url, response, maxBytes, aborted);
-      let document: unknown;
-      try {
-        document = JSON.parse(text);
-      } catch {
-        throw new RemoteJwksFetchError(url, 'invalid_json', 'the body is not JSON');
-      }
-      const keys = validateJwks(url, document);
-      if (keys.length === 0) throw new RemoteJwksFetchError(url, 'no_usable_key', 'the set has no usable signing key');
-      const ttl = ttlFromCacheControl(response.headers.get('Cache-Control'), this.settings);
-      return { url, fetchedAt: now, expiresAt: now + ttl * 1000, keys };
-    } finally {
-      clearTimeout(timer);
+      logSource('remote_jwks_fetch_failed', source.url, `${failure.failure}: ${failure.message}`);
     }
   }
 
@@ -515,17 +283,18 @@ export class RemoteJwksSet {
     try {
       local = await this.deps.localKids();
     } catch (error) {
-      log('remote_jwks_local_kids_unreadable', source.url, error instanceof Error ? error.message : String(error));
+      logSource('remote_jwks_local_kids_unreadable', source.url, error instanceof Error ? error.message : String(error));
       return copy;
     }
     const kept = copy.keys.filter((key) => !local.has(key.kid));
     if (kept.length === copy.keys.length) return copy;
-    for (const key of copy.keys) if (local.has(key.kid)) log('remote_jwks_kid_collision', source.url, `kid ${JSON.stringify(key.kid.slice(0, 128))} is a local signing key; the remote key is dropped`);
+    for (const key of copy.keys) {
+      if (local.has(key.kid)) logSource('remote_jwks_kid_collision', source.url, `kid ${JSON.stringify(key.kid.slice(0, 128))} is a local signing key; the remote key is dropped`);
+    }
     return { ...copy, keys: kept };
   }
 
   private async readCopy(source: SourceState): Promise<JwksCopy | null> {
-    this.kvReads++;
     try {
       const text = await this.deps.kv.get(await source.copyName, 'text');
       if (text === null) return null;
@@ -536,7 +305,7 @@ export class RemoteJwksSet {
       return { ...copy, keys };
     } catch (error) {
       // KV down or a corrupt copy: the network is next; a failing KV never decides a kid.
-      log('remote_jwks_copy_unreadable', source.url, error instanceof Error ? error.message : String(error));
+      logSource('remote_jwks_copy_unreadable', source.url, error instanceof Error ? error.message : String(error));
       return null;
     }
   }
@@ -552,58 +321,7 @@ export class RemoteJwksSet {
       // KV requires an expiration at least 60 s in the future.
       await this.deps.kv.put(await source.copyName, JSON.stringify(copy), { expiration: Math.max(staleUntil, nowSeconds + 61) });
     } catch (error) {
-      log('remote_jwks_copy_write_failed', source.url, error instanceof Error ? error.message : String(error));
+      logSource('remote_jwks_copy_write_failed', source.url, error instanceof Error ? error.message : String(error));
     }
   }
-}
-
-/** Reads at most `maxBytes` of the body; stops reading (and cancels) as soon as it is exceeded. */
-async function readCapped(url: string, response: Response, maxBytes: number, aborted: Promise<never>): Promise<string> {
-  const declared = response.headers.get('Content-Length');
-  if (declared !== null && Number(declared) > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new RemoteJwksFetchError(url, 'too_large', `declares ${declared} bytes, the limit is ${maxBytes}`);
-  }
-  if (!response.body) return '';
-  const bytes = await readBytesCapped(response.body, maxBytes, () => new RemoteJwksFetchError(url, 'too_large', `the body exceeds ${maxBytes} bytes`), aborted);
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new RemoteJwksFetchError(url, 'invalid_json', 'the body is not UTF-8');
-  }
-}
-
-function log(event: string, url: string, detail: string) {
-  console.warn(JSON.stringify({ event, source: redact(url), detail }));
-}
-
-const perEnv = new WeakMap<object, RemoteJwksSet>();
-
-/**
- * The isolate's RemoteJwksSet for this env (workerd hands the same env object to every request of
- * an isolate, so memory caches live as long as the isolate). Throws ConfigError on a bad JWKS_URLS.
- *
- * @example
- * const remote = remoteJwksFor(env);
- * const key = remote.enabled ? await remote.lookup(kid, (p) => ctx.waitUntil(p)) : null;
- */
-export function remoteJwksFor(
-  env: { KEYS: KVNamespace; JWKS_URLS?: string },
-  deps: Partial<RemoteJwksDeps> = {},
-  options: Omit<RemoteJwksOptions, 'urls'> = {},
-): RemoteJwksSet {
-  let set = perEnv.get(env);
-  if (!set) {
-    set = new RemoteJwksSet(
-      { urls: parseJwksUrls(env.JWKS_URLS), ...options },
-      {
-        fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
-        kv: deps.kv ?? env.KEYS,
-        now: deps.now ?? Date.now,
-        localKids: deps.localKids ?? (async () => new Set((await listKeys(env.KEYS)).map((key) => key.id))),
-      },
-    );
-    perEnv.set(env, set);
-  }
-  return set;
 }
