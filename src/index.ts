@@ -31,6 +31,8 @@ async function remoteJwksOf(env: Env) {
 interface Runtime {
   gate: Gate;
   caches: AdminCaches;
+  /** Epoch ms: the one clock of the gate and the admin face. */
+  clock: () => number;
   admin?: Promise<ReturnType<typeof createAdminFace>>;
 }
 
@@ -49,6 +51,7 @@ function runtimeFor(env: Env): Promise<Runtime> {
 async function buildRuntime(env: Env): Promise<Runtime> {
   const config = configFor(env);
   const remoteJwks = await remoteJwksOf(env);
+  const clock = Date.now;
   const isolateCaches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache() };
   // The worker's own static assets are already at the edge: the Cache API would only copy them.
   const cache = config.edgeCache && config.originUrl !== ASSETS_ORIGIN ? caches.default : null;
@@ -56,13 +59,13 @@ async function buildRuntime(env: Env): Promise<Runtime> {
     config,
     kv: env.KEYS,
     assets: env.ASSETS,
-    edge: new EdgeCache(cache, config.edgeCacheTtlSeconds, Date.now),
+    edge: new EdgeCache(cache, config.edgeCacheTtlSeconds, clock),
     ...isolateCaches,
     lastUsed: new LastUsedTracker(),
     remoteJwks,
-    clock: Date.now,
+    clock,
   });
-  return { gate, caches: isolateCaches };
+  return { gate, caches: isolateCaches, clock };
 }
 
 /** The path of a request URL without parsing it (workerd hands an absolute, normalised URL). */
@@ -86,7 +89,7 @@ export default {
     if (isGatePath(pathname)) return runtime.gate(request, ctx);
     // A probe (and a new isolate's first request, often) need not load the admin face.
     if (pathname === LIVENESS_PATH && (request.method === 'GET' || request.method === 'HEAD')) return liveness();
-    runtime.admin ??= import('./admin/face').then(({ createAdminFace }) => createAdminFace(runtime.caches, runtime.gate));
+    runtime.admin ??= import('./admin/face').then(({ createAdminFace }) => createAdminFace(runtime.caches, runtime.gate, runtime.clock));
     return (await runtime.admin).fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

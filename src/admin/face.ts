@@ -18,9 +18,9 @@ import { isAdminPath } from './routes-table';
  * `gate` serves what the admin face does not own under its paths: `/demo/…` is a playback ID like
  * any other unless it names the demo player script in DEV_MODE.
  */
-export function createAdminFace(caches: AdminCaches, gate: Gate): Hono<{ Bindings: Env }> {
+export function createAdminFace(caches: AdminCaches, gate: Gate, clock: () => number): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
-  app.route('/', adminApp(caches));
+  app.route('/', adminApp(caches, clock));
 
   // The local demo (DEV_MODE=true only, as `npm start` sets it): a page and the player script.
   app.get('/', (c, next) => {

@@ -32,7 +32,7 @@ const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   await next();
 };
 
-export function adminApp(caches: AdminCaches) {
+export function adminApp(caches: AdminCaches, clock: () => number = Date.now) {
   const app = new Hono<{ Bindings: Env }>();
   for (const area of guardedAreas(ADMIN_ROUTES)) app.use(area, requireAdmin);
 
@@ -47,6 +47,6 @@ export function adminApp(caches: AdminCaches) {
         return caches.policies.evict(change.playbackId);
     }
   };
-  mountRoutes(app, ADMIN_ROUTES, changed);
+  mountRoutes(app, ADMIN_ROUTES, changed, clock);
   return app;
 }

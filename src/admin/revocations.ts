@@ -117,7 +117,7 @@ export const REVOCATION_ROUTES = [
     async handler(c, input) {
       // Validated against the one member its selector names, not against the union as a whole.
       const body = parseCreateBody(await readJsonObject(c.req.raw));
-      const nowMs = Date.now();
+      const { nowMs } = input;
       const revocation = {
         id: crypto.randomUUID(),
         ...selectorOf(body, nowMs),

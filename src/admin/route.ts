@@ -32,6 +32,8 @@ export interface RouteInput<Param extends string, Query, Body> {
    * this isolate: SPEC §6), and its one audit line is written (`action`, `facts`: never key material).
    */
   wrote(action: string, facts: Record<string, unknown>, ...changes: AdminChange[]): void;
+  /** The request's instant (epoch ms), read once from the runtime's clock: every timestamp a write records. */
+  nowMs: number;
 }
 
 type ParamName<P> = P extends z.ZodMiniObject<infer Shape> ? keyof Shape & string : never;
@@ -66,8 +68,8 @@ export const route = <P extends z.ZodMiniObject = never, Q extends Schema = neve
 
 const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-/** Registers `routes` on `app`; `changed` hears every change a write makes. */
-export function mountRoutes(app: AdminApp, routes: readonly AdminRoute[], changed: (change: AdminChange) => void) {
+/** Registers `routes` on `app`; `changed` hears every change a write makes; `clock` gives each request its instant. */
+export function mountRoutes(app: AdminApp, routes: readonly AdminRoute[], changed: (change: AdminChange) => void, clock: () => number = Date.now) {
   for (const spec of routes) {
     app.on(spec.method.toUpperCase(), honoPath(spec.path), (c) =>
       spec.handler(c, {
@@ -78,6 +80,7 @@ export function mountRoutes(app: AdminApp, routes: readonly AdminRoute[], change
           for (const change of changes) changed(change);
           audit(action, facts);
         },
+        nowMs: clock(),
       }),
     );
   }

@@ -79,7 +79,7 @@ export const SIGNING_KEY_ROUTES = [
     refusals: ['limit_reached'],
     async handler(c, input) {
       const body = await input.body();
-      const nowMs = Date.now();
+      const { nowMs } = input;
       const expiresAt = body.expiresAt === undefined ? undefined : futureInstant(body.expiresAt, nowMs, 'expiresAt');
       const id = crypto.randomUUID();
       let record: SigningKeyRecord;
@@ -115,7 +115,7 @@ export const SIGNING_KEY_ROUTES = [
     answers: { 200: { description: 'A page of keys', schema: pageOf(SigningKeySummary) } },
     async handler(c, input) {
             const page = input.query();
-      const nowMs = Date.now();
+      const { nowMs } = input;
       const { data, pagination } = paginate(await listKeys(c.env.KEYS), page);
       return c.json({ success: true, data: await withLastUsed(c.env.KEYS, data.map(({ id, summary }) => listView(id, summary, nowMs))), pagination });
     },
@@ -130,7 +130,7 @@ export const SIGNING_KEY_ROUTES = [
     refusals: ['not_found'],
     async handler(c, input) {
       const record = await mustGet(c.env.KEYS, input.param('id'));
-      const [detail] = await withLastUsed(c.env.KEYS, [await detailView(record, Date.now())]);
+      const [detail] = await withLastUsed(c.env.KEYS, [await detailView(record, input.nowMs)]);
       return c.json({ success: true, data: detail });
     },
   }),
@@ -145,7 +145,7 @@ export const SIGNING_KEY_ROUTES = [
     refusals: ['not_found', 'key_not_active', 'limit_reached'],
     async handler(c, input) {
       const registry = registryOf(c.env);
-      const nowMs = Date.now();
+      const { nowMs } = input;
       // Refused (404, 409 key_not_active) before the body is read and before a key pair is generated.
       const old = decided(await registry.rotatableKey(keyIdOf(input.param('id')), nowMs));
       const body = await input.body();
@@ -177,7 +177,7 @@ export const SIGNING_KEY_ROUTES = [
     async handler(c, input) {
       const record = decided(await registryOf(c.env).deleteKey(keyIdOf(input.param('id'))));
       await c.env.KEYS.delete(lastUsedKvName(record.id)).catch(() => undefined);
-      input.wrote('signing_key.delete', { ...keyFacts(record), statusAtDeletion: statusAt(record, Date.now()) }, { kind: 'key', kid: record.id });
+      input.wrote('signing_key.delete', { ...keyFacts(record), statusAtDeletion: statusAt(record, input.nowMs) }, { kind: 'key', kid: record.id });
       return c.json({ success: true, data: { message: 'signing key deleted successfully' } });
     },
   }),
@@ -187,8 +187,7 @@ export const SIGNING_KEY_ROUTES = [
     summary: 'Public keys of active and retiring signing keys',
     auth: 'public',
     answers: { 200: { description: 'JWKS', schema: Jwks } },
-    async handler(c) {
-      const nowMs = Date.now();
+    async handler(c, { nowMs }) {
       const live = (await listKeys(c.env.KEYS)).filter(({ summary }) => statusAt(summary, nowMs) !== 'expired');
       const records = await getKeys(c.env.KEYS, live.map(({ id }) => id));
       const keys = records

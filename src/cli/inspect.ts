@@ -1,5 +1,6 @@
 /** `signet inspect|verify`: the gate's token checks, offline, against a JWKS (src/sign/inspect.ts). */
-import { DEFAULTS, PLAYBACK_ID_GRAMMAR } from '../config';
+import { DEFAULTS } from '../config';
+import { parsePlaybackPath } from '../gate/path';
 import { RESOURCE_CLASSES, resourceClassFor, type ResourceClass } from '../sign/index';
 import { inspectPlaybackToken, type Check } from '../sign/inspect';
 import { HELP } from './help';
@@ -12,18 +13,18 @@ async function readStdin(): Promise<string> {
   return text.trim();
 }
 
-/** SPEC §5: `/{P}.m3u8`, `/{P}.mpd` or `/{P}/{rest}`. */
-const PLAYBACK_PATH = new RegExp(`^/(${PLAYBACK_ID_GRAMMAR})(?:\\.(?:m3u8|mpd)|/(.+))$`);
-
 /** A token, or a playback URL carrying one: then the playback ID and class come from its path. */
 function target(input: string, tokenParam: string): { token: string; playbackId?: string; resourceClass?: ResourceClass; resource?: string } {
   if (!/^https?:\/\//i.test(input)) return { token: input };
   const url = new URL(input);
   const tokens = url.searchParams.getAll(tokenParam);
   if (tokens.length !== 1) throw new UsageError(`the URL must carry exactly one "${tokenParam}" parameter (found ${tokens.length})`);
-  const match = PLAYBACK_PATH.exec(url.pathname);
-  if (!match) return { token: tokens[0]! };
-  return { token: tokens[0]!, playbackId: match[1], resourceClass: resourceClassFor(match[2] ?? 'hls'), resource: match[2] ?? url.pathname.slice(1) };
+  // The gate's own path parser (SPEC §5): the playback ID and resource class it would see.
+  const parsed = parsePlaybackPath(url.pathname);
+  if (!parsed.ok) return { token: tokens[0]! };
+  const { playbackId, resourceClass, kind } = parsed.path;
+  const manifest = kind === 'multivariant' || kind === 'dash-manifest';
+  return { token: tokens[0]!, playbackId, resourceClass, resource: url.pathname.slice(manifest ? 1 : playbackId.length + 2) };
 }
 
 async function loadJwks(values: { jwks?: string; 'jwks-file'?: string }): Promise<{ jwks: { keys: unknown[] }; source: string } | undefined> {

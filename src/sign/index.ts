@@ -15,6 +15,7 @@ import { ConfigError, LIMITS, parseConfig, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR, typ
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../keys/algorithms';
 import { RESOURCE_CLASSES, type ResourceClass } from '../token/binding';
 import { revocableClaims } from '../token/claims';
+import { parsePlaybackPath } from '../gate/path';
 import { parseToken } from '../token/jws';
 import { TokenRefusal } from '../token/refusal';
 
@@ -306,6 +307,7 @@ export async function signPlaybackToken(options: SignOptions): Promise<string> {
 
 /** Resource shorthands → the path under the base URL (SPEC §5). */
 const MANIFESTS = { hls: '.m3u8', dash: '.mpd' } as const;
+const manifestOf = (resource: string) => (Object.hasOwn(MANIFESTS, resource) ? MANIFESTS[resource as keyof typeof MANIFESTS] : undefined);
 
 /**
  * The resource class the gate assigns to a resource (SPEC §5, src/gate/path.ts): what a Mux-dialect
@@ -317,10 +319,9 @@ const MANIFESTS = { hls: '.m3u8', dash: '.mpd' } as const;
  * resourceClassFor('hls')           // 'v'
  */
 export function resourceClassFor(resource: string): ResourceClass {
-  if (/^thumbnail\.(jpg|png|webp)$/.test(resource)) return 't';
-  if (/^animated\.(gif|webp)$/.test(resource)) return 'g';
-  if (/^(spritesheet\.(jpg|png|webp)|storyboard\.(vtt|json))$/.test(resource)) return 's';
-  return 'v';
+  const manifest = manifestOf(String(resource));
+  const parsed = parsePlaybackPath(manifest ? `/P${manifest}` : `/P/${String(resource).replace(/^\/+/, '')}`);
+  return parsed.ok ? parsed.path.resourceClass : 'v';
 }
 
 /**
@@ -361,16 +362,11 @@ export function playbackUrl({ baseUrl, playbackId, token, resource = 'hls', toke
   if (typeof token !== 'string' || token === '') throw new SigningError('ERR_SIGN_TOKEN', 'token is required.', 'token');
   const problem = tokenParamProblem(tokenParam);
   if (problem !== undefined) throw new SigningError('ERR_SIGN_TOKEN_PARAM', `tokenParam is the gate's TOKEN_QUERY_PARAM, which ${problem}.`, 'tokenParam');
-  let path: string;
-  const manifest = resource === 'hls' || resource === 'dash' ? MANIFESTS[resource as keyof typeof MANIFESTS] : undefined;
-  if (manifest !== undefined) path = `${playbackId}${manifest}`;
-  else {
-    const segments = String(resource).replace(/^\/+/, '').split('/');
-    // The gate refuses these (bad_path); refuse them here where the caller can see why.
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || !/^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/.test(s))) {
-      throw new SigningError('ERR_SIGN_RESOURCE', 'resource must be "hls", "dash" or a relative path under the playback ID (e.g. "thumbnail.jpg").', 'resource');
-    }
-    path = `${playbackId}/${segments.join('/')}`;
+  const manifest = manifestOf(String(resource));
+  const path = manifest ? `${playbackId}${manifest}` : `${playbackId}/${String(resource).replace(/^\/+/, '')}`;
+  // The gate's own path parser: what it would refuse (bad_path) is refused here, where the caller sees why.
+  if (!parsePlaybackPath(`/${path}`).ok) {
+    throw new SigningError('ERR_SIGN_RESOURCE', 'resource must be "hls", "dash" or a relative path under the playback ID (e.g. "thumbnail.jpg").', 'resource');
   }
   base.pathname = `${base.pathname.replace(/\/+$/, '')}/${path}`;
   base.searchParams.set(tokenParam, token);

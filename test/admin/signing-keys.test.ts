@@ -6,7 +6,7 @@ import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, importPKCS8,
 import { beforeAll, describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:test';
 import { putKey } from '../../src/keys/store';
-import { call, createKey, expectErrorEnvelope, privatePem, sleep } from '../support/helpers';
+import { call, createKey, expectErrorEnvelope, privatePem } from '../support/helpers';
 
 // The first admin request of a file loads the admin face and compiles its modules: slow under load
 // (CI runs the Node suite beside it), so it is paid in a hook (30 s bound), not in the first test's 20 s.
@@ -180,17 +180,22 @@ describe('GET /v1/iam/signing-keys/{id}', () => {
 });
 
 describe('GET /v1/iam/signing-keys (list)', () => {
-  it('lists newest first, with limit and 1-based offset pages', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      ids.push((await createKey('ES256', { name: `page-${i}` })).id);
-      await sleep(5);
-    }
+  it('lists newest first (equal instants by id), with limit and 1-based offset pages', async () => {
+    type Listed = { id: string; createdAt: string };
+    const created: Listed[] = [];
+    for (let i = 0; i < 3; i++) created.push((await createKey('ES256', { name: `page-${i}` })).data as Listed);
+    // The order is the contract (createdAt descending, then id descending), so nothing here waits
+    // for the clock to separate the three keys: the expected order is computed from what was created.
+    const newestFirst = (a: Listed, b: Listed) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+    const all: Listed[] = (await call('/v1/iam/signing-keys?limit=100&offset=1')).body.data;
+    expect(all).toEqual([...all].sort(newestFirst));
+    const ours = new Set(created.map((key) => key.id));
+    expect(all.filter((key) => ours.has(key.id)).map((key) => key.id)).toEqual([...created].sort(newestFirst).map((key) => key.id));
     const first = await call('/v1/iam/signing-keys?limit=2&offset=1');
     expect(first.status).toBe(200);
-    expect(first.body.data.map((k: { id: string }) => k.id)).toEqual([ids[2], ids[1]]);
+    expect(first.body.data.map((k: Listed) => k.id)).toEqual(all.slice(0, 2).map((k) => k.id));
     const second = await call('/v1/iam/signing-keys?limit=2&offset=2');
-    expect(second.body.data[0].id).toBe(ids[0]);
+    expect(second.body.data.map((k: Listed) => k.id)).toEqual(all.slice(2, 4).map((k) => k.id));
     const total = first.body.pagination.totalRecords;
     expect(first.body.pagination).toEqual({ totalRecords: total, currentOffset: 1, offsetCount: Math.ceil(total / 2) });
     expect(second.body.pagination.currentOffset).toBe(2);
@@ -275,7 +280,6 @@ describe('POST /v1/iam/signing-keys/{id}/rotate', () => {
     const old = (await createKey('ES256')).data;
     const answer = await call(`/v1/iam/signing-keys/${old.id}/rotate`, { method: 'POST', body: { gracePeriodSeconds: 0 } });
     expect(answer.status).toBe(201);
-    await sleep(2);
     const retired = (await call(`/v1/iam/signing-keys/${old.id}`)).body.data;
     expect(retired.status).toBe('expired');
     expect(Math.abs(Date.parse(retired.expiresAt) - Date.now())).toBeLessThan(60_000);

@@ -247,6 +247,15 @@ describe('playbackUrl', () => {
   });
 
   it('names the resource class a Mux token needs for each resource', () => {
-    expect(['hls', 'dash', 'v0/seg1.m4s', 'thumbnail.jpg', 'animated.gif', 'storyboard.vtt', 'spritesheet.webp'].map(resourceClassFor)).toEqual(['v', 'v', 'v', 't', 'g', 's', 's']);
+    expect(['hls', 'dash', 'v0/seg1.m4s', 'thumbnail.jpg', 'animated.gif', 'storyboard.vtt', 'spritesheet.webp', 'thumbnail.png', 'v0/thumbnail.jpg', 'toString'].map(resourceClassFor)).toEqual(['v', 'v', 'v', 't', 'g', 's', 's', 't', 'v', 'v']);
+  });
+
+  it('builds the URL the gate parses, and refuses one it would refuse (bad_path)', () => {
+    const token = 'a.b.c';
+    expect(playbackUrl({ baseUrl: 'https://x/video/', playbackId: 'demo', token, resource: 'toString' })).toBe('https://x/video/demo/toString?token=a.b.c');
+    expect(playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token, resource: 'dash' })).toBe('https://x/demo.mpd?token=a.b.c');
+    for (const resource of ['v0/../x', 'v0//seg.m4s', 'v0/%2e%2e/x', 'a b', 'v0/..;/x', '']) {
+      expect(() => playbackUrl({ baseUrl: 'https://x', playbackId: 'demo', token, resource }), resource).toThrow(expect.objectContaining({ code: 'ERR_SIGN_RESOURCE' }));
+    }
   });
 });
