@@ -384,6 +384,9 @@ async function main() {
   }
   if (edge.off.originFetches !== edge.off.requests) problems.push(`(g) EDGE_CACHE=off: ${edge.off.originFetches} origin fetches for ${edge.off.requests} requests`);
 
+  // (h) concurrent-stream limits (issue 16): one segment through a grant of a climit session, and without.
+  const sessions = await sessionCells(origin.url, persist.signet, signingKey);
+
   // (e) cold start: fresh Miniflare starts on the persisted KV, against a trivial worker too.
   const cold = await coldStarts(origin.url, persist, P, videoToken);
 
@@ -397,6 +400,7 @@ async function main() {
     machine: machine(),
     settings: { rounds: ROUNDS, durationSeconds: SMOKE ? null : DURATION_S, amountPerCell: SMOKE ? SMOKE_AMOUNT : null, connections: CONNECTIONS, tokenAlgorithm: 'RS256', segmentBytes: 65536 },
     load: loadResults,
+    sessions,
     kvDuringLoad: kvLoadLog,
     loadSeconds,
     coldStart: cold,
@@ -493,6 +497,44 @@ async function edgeCacheCell(server, originUrl, signingKey) {
 }
 
 /**
+ * (h) Concurrent-stream limits (issue 16): the 64 KiB segment of (a) through a grant of a `climit`
+ * session, against the same segment through a plain grant, on one signet instance, cells
+ * alternating. The viewer's Durable Object calls are counted from the decision log (each line of a
+ * request that asked it says "session":"asked"): the renewals the isolate makes, at most one per
+ * SESSION_RENEW_SECONDS per session.
+ */
+async function sessionCells(originUrl, persistDir, signingKey) {
+  let asked = 0;
+  const server = await startServer('signet', { originUrl, persistDir, vars: { EDGE_CACHE: 'off' }, onSessionAsked: (n) => (asked += n) });
+  const P = PLAYBACK_ID;
+  const plain = await grantFromPlaylist(server, P, await signToken(signingKey, { sub: P, aud: 'v' }));
+  const limited = await grantFromPlaylist(server, P, await signToken(signingKey, { aud: `media:${P}`, sub: 'bench-viewer', climit: 3, jti: 'bench-session' }));
+  const seg = `/${P}/v0/seg1.m4s`;
+  const cells = { plain: [], limited: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of round % 2 ? ['limited', 'plain'] : ['plain', 'limited']) {
+      const before = asked;
+      const cell = await loadCell(server, fixed(`${seg}?grant=${kind === 'plain' ? plain : limited}`));
+      cells[kind].push({ ...cell, sessionAsks: asked - before });
+      log(`(h) round ${round + 1} ${kind.padEnd(8)} ${fmt(cell.reqPerSec).padStart(6)} req/s  cpu ${fmt(cell.cpuMsPerRequest, 3)} ms/req  Durable Object asked ${asked - before}×`);
+      if (cell.non2xx || cell.errors) problems.push(`(h) ${kind}: ${cell.non2xx} non-2xx, ${cell.errors} errors ${JSON.stringify(cell.refusals ?? {})}`);
+    }
+  }
+  await server.mf.dispose();
+  const plainSummary = summarize(cells.plain);
+  const limitedSummary = summarize(cells.limited);
+  const requests = cells.limited.reduce((sum, c) => sum + c.requests, 0);
+  const asks = cells.limited.reduce((sum, c) => sum + c.sessionAsks, 0);
+  return {
+    plain: plainSummary,
+    limited: limitedSummary,
+    cpuRatio: limitedSummary.cpuMsPerRequest / plainSummary.cpuMsPerRequest,
+    durableObjectCallsPer1000: (1000 * asks) / Math.max(1, requests),
+    plainAsks: cells.plain.reduce((sum, c) => sum + c.sessionAsks, 0),
+  };
+}
+
+/**
  * (e) Cold starts. Every start is a fresh Miniflare instance (a new workerd process) on the
  * persisted KV; its first request is sent as soon as `ready` resolves. Rows: the one-line trivial
  * worker, signet with /healthz first, signet with a gated segment first (?token=, so the key comes
@@ -583,6 +625,7 @@ function targets(report) {
   const cpuDetail = (id) => `CPU/request ${fmt(L[id].servers.signet.cpuMsPerRequest, 3)} vs ${fmt(L[id].servers.baseline.cpuMsPerRequest, 3)} ms`;
   add('(issue 13) Segment via grant: workerd CPU ≤ 1.15 × baseline (goal 1.10 ×)', `${fmt(cpuRatio('a'), 2)} ×`, cpuRatio('a') <= 1.15, cpuDetail('a'));
   add('(issue 13) Segment via RS256 JWT, key cached: workerd CPU ≤ 1.40 × baseline', `${fmt(cpuRatio('b'), 2)} ×`, cpuRatio('b') <= 1.4, cpuDetail('b'));
+  if (report.sessions) add('(issue 16) Segment via a grant of a climit session: workerd CPU ≤ 1.05 × the same without climit', `${fmt(report.sessions.cpuRatio, 2)} ×`, report.sessions.cpuRatio <= 1.05, `CPU/request ${fmt(report.sessions.limited.cpuMsPerRequest, 3)} vs ${fmt(report.sessions.plain.cpuMsPerRequest, 3)} ms; Durable Object calls per 1,000 segment requests: ${fmt(report.sessions.durableObjectCallsPer1000, 2)}`);
   const vsTrivial = report.coldStartVsTrivial;
   if (vsTrivial?.scriptOnly) {
     add('(issue 13) Cold start: first answer ≤ trivial worker + 60 ms', `${signed(vsTrivial.scriptOnly.firstAnswerMs, 0)} ms (script only)`, vsTrivial.scriptOnly.firstAnswerMs <= 60, `first gated segment ${signed(vsTrivial.segment?.firstAnswerMs, 0)} ms, first /healthz ${signed(vsTrivial.healthz?.firstAnswerMs, 0)} ms, each from a fresh Miniflare against a trivial worker`);
@@ -640,6 +683,14 @@ function renderMarkdown(r) {
     lines.push('| EDGE_CACHE | origin fetches | workerd CPU ms/req | req/s | p50 ms | p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const [label, cell] of [['on', on], ['off', off]]) lines.push(`| ${label} | ${cell.originFetches} | ${fmt(cell.cpuMsPerRequest, 3)} | ${fmt(cell.reqPerSec)} | ${fmt(cell.p50, 1)} | ${fmt(cell.p99, 1)} |`);
     lines.push('', `One signet instance per row (a fresh playback ID each, so the cache starts empty), tokens in \`?token=\`; 64 KiB segments that the loopback origin answers \`public, max-age=31536000\` without a cookie. The Cache API is Miniflare's, not a Cloudflare data center's: it runs inside the same workerd process, so its own work is counted in signet's CPU here (on Cloudflare it is not the worker's CPU); concurrent first requests for one segment may each miss. Scenarios (a)–(f) run signet with EDGE_CACHE=off for that reason. CPU ratio on/off: ${fmt(on.cpuMsPerRequest / off.cpuMsPerRequest, 2)}.`);
+  }
+  if (r.sessions) {
+    const { plain, limited } = r.sessions;
+    lines.push('', `## (h) Concurrent-stream limits (issue 16): the segment of (a) through a grant of a \`climit\` session, and without`, '');
+    lines.push('| grant | requests | workerd CPU ms/req | req/s | p99 ms | Durable Object calls per 1,000 requests |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| plain (no climit) | ${plain.requests} | ${fmt(plain.cpuMsPerRequest, 3)} | ${fmt(plain.reqPerSec)} | ${fmt(plain.p99, 1)} | ${fmt((1000 * r.sessions.plainAsks) / Math.max(1, plain.requests), 2)} |`);
+    lines.push(`| of a climit session | ${limited.requests} | ${fmt(limited.cpuMsPerRequest, 3)} | ${fmt(limited.reqPerSec)} | ${fmt(limited.p99, 1)} | ${fmt(r.sessions.durableObjectCallsPer1000, 2)} |`);
+    lines.push('', `One signet instance, cells alternating, ${CONNECTIONS} connections, EDGE_CACHE=off. Calls are counted from the decision log (a request that asked the viewer's object says \`"session":"asked"\`): the isolate renews a session's lease at most once per SESSION_RENEW_SECONDS, off the response path. CPU ratio climit / plain: ${fmt(r.sessions.cpuRatio, 2)}.`);
   }
   lines.push('', '## Micro-benchmark inside workerd (µs per operation, sequential, median of repeats)', '');
   lines.push('| operation | RS256 | ES256 | EdDSA |');

@@ -6,6 +6,7 @@
  */
 
 import type { KeyRegistry } from './keys/registry';
+import type { ViewerSessions } from './sessions/viewer-sessions';
 
 /** SPEC §5: the playback ID grammar, shared by the gate and the admin API (and said in their errors). */
 export const PLAYBACK_ID_GRAMMAR = '[A-Za-z0-9_-]{1,128}';
@@ -171,12 +172,20 @@ export interface Config {
   devMode: boolean;
   /** JWKS_URLS: the trusted remote JWKS sources (issue 7), normalised; empty = none. */
   jwksUrls: string[];
+  /** Concurrent-stream limits (issue 16): a session ends after this long without requests. */
+  sessionLeaseSeconds: number;
+  /** An isolate asks the viewer's Durable Object about a session at most this often. */
+  sessionRenewSeconds: number;
+  /** The token claim that names the viewer whose sessions `climit` counts. */
+  viewerClaim: string;
 }
 
 export interface Env {
   KEYS: KVNamespace;
   /** The key registry (src/keys/registry.ts): the one serializing owner of admin writes. */
   REGISTRY: DurableObjectNamespace<KeyRegistry>;
+  /** The viewer sessions (src/sessions/viewer-sessions.ts): one object per viewer, the concurrent-stream limit's leases (issue 16). */
+  SESSIONS: DurableObjectNamespace<ViewerSessions>;
   /** Workers static assets (the embedded demo stream); used as the origin when ORIGIN_URL is "assets:". */
   ASSETS?: Fetcher;
   ORIGIN_URL?: string;
@@ -199,6 +208,9 @@ export interface Env {
   EDGE_CACHE_TTL_SECONDS?: string;
   /** Space-separated https URLs of trusted remote JWKS (issue 7); empty = none. */
   JWKS_URLS?: string;
+  SESSION_LEASE_SECONDS?: string;
+  SESSION_RENEW_SECONDS?: string;
+  VIEWER_CLAIM?: string;
 }
 
 /** ORIGIN_URL value that makes the bundled static assets (the embedded demo stream) the origin. */
@@ -215,6 +227,23 @@ export const DEV_DEFAULTS = {
   DEMO_PLAYBACK_ID: 'demo',
 } as const;
 
+/** Concurrent-stream limits (issue 16): the claim's range, a viewer's session table, an isolate's verdicts. */
+export const SESSION_LIMITS = {
+  /** The `climit` claim: integer 1–100 (issue 16). */
+  minClimit: 1,
+  maxClimit: 100,
+  /** Session ids, playback IDs, networks and viewers longer than this are refused (claim strings, as revocation selectors). */
+  maxIdLength: LIMITS.maxRevocationSelectorLength,
+  /** Rows (active, lapsed and tombstones) one viewer's object keeps; the oldest tombstones are pruned first. */
+  maxRowsPerViewer: 1_000,
+  /** How long an ended session is remembered: no grant minted for it outlives this. */
+  tombstoneMs: LIMITS.maxGrantLifetimeSeconds * 1000,
+  /** The longest lease the object grants (a lease past every grant's lifetime would hold a slot for nothing). */
+  maxLeaseMs: LIMITS.maxGrantLifetimeSeconds * 1000,
+  /** Session verdicts one isolate remembers (sessions/leases.ts). */
+  verdictMaxEntries: 10_000,
+} as const;
+
 export const DEFAULTS = {
   CLOCK_SKEW_SECONDS: 30,
   MAX_TOKEN_LIFETIME_SECONDS: 0,
@@ -228,6 +257,9 @@ export const DEFAULTS = {
   DECISION_LOG_SAMPLE_RATE: 1,
   EDGE_CACHE: 'on',
   EDGE_CACHE_TTL_SECONDS: 86_400,
+  SESSION_LEASE_SECONDS: 60,
+  SESSION_RENEW_SECONDS: 20,
+  VIEWER_CLAIM: 'sub',
 } as const;
 
 /** A configuration variable that is present but unusable. */
@@ -349,6 +381,12 @@ export function parseConfig(env: Env): Config {
 
   const devMode = env.DEV_MODE ?? '';
   if (devMode !== '' && devMode !== 'true' && devMode !== 'false') throw new ConfigError('DEV_MODE', 'must be "true" or "false"');
+  const sessionLeaseSeconds = integer(env, 'SESSION_LEASE_SECONDS', 10, 3_600);
+  const sessionRenewSeconds = integer(env, 'SESSION_RENEW_SECONDS', 1, 3_600);
+  // A lease renewed less often than it lasts would end under a session that is still playing.
+  if (sessionRenewSeconds * 2 > sessionLeaseSeconds) throw new ConfigError('SESSION_RENEW_SECONDS', `must be at most half of SESSION_LEASE_SECONDS (${sessionLeaseSeconds})`);
+  const viewerClaim = env.VIEWER_CLAIM || DEFAULTS.VIEWER_CLAIM;
+  if (!PARAM_NAME.test(viewerClaim)) throw new ConfigError('VIEWER_CLAIM', `must be a claim name matching ${PARAM_NAME}`);
   const edgeCache = env.EDGE_CACHE || DEFAULTS.EDGE_CACHE;
   if (edgeCache !== 'on' && edgeCache !== 'off') throw new ConfigError('EDGE_CACHE', 'must be "on" or "off"');
 
@@ -370,6 +408,9 @@ export function parseConfig(env: Env): Config {
     edgeCacheTtlSeconds: integer(env, 'EDGE_CACHE_TTL_SECONDS', 0, 365 * 86_400),
     devMode: devMode === 'true',
     jwksUrls: parseJwksUrls(env.JWKS_URLS),
+    sessionLeaseSeconds,
+    sessionRenewSeconds,
+    viewerClaim,
   };
 }
 

@@ -27,6 +27,9 @@ const STATUS = {
   origin_error: 502,
   origin_timeout: 504,
   keys_unavailable: 503,
+  stream_limit_reached: 403,
+  session_ended: 403,
+  sessions_unavailable: 503,
   // admin
   unauthorized: 401,
   invalid_json: 400,

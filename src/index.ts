@@ -16,9 +16,11 @@ import { LastUsedTracker } from './keys/last-used';
 import { EdgeCache } from './origin/edge-cache';
 import { RevocationCache } from './keys/revocations';
 import { PolicyCache } from './policy/cache';
+import { durableSessions, SessionLeases } from './sessions/leases';
 
 /** The key registry Durable Object class, bound as REGISTRY in wrangler.toml. */
 export { KeyRegistry } from './keys/registry';
+export { ViewerSessions } from './sessions/viewer-sessions';
 
 /** Loaded only when JWKS_URLS is set: most deployments never evaluate the remote JWKS code. */
 async function remoteJwksOf(env: Env) {
@@ -52,7 +54,8 @@ async function buildRuntime(env: Env): Promise<Runtime> {
   const config = configFor(env);
   const remoteJwks = await remoteJwksOf(env);
   const clock = Date.now;
-  const isolateCaches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache() };
+  const sessions = new SessionLeases(env.SESSIONS && durableSessions(env.SESSIONS), config.sessionLeaseSeconds * 1000, config.sessionRenewSeconds * 1000, clock);
+  const isolateCaches: AdminCaches = { keys: new KeyCache(), revocations: new RevocationCache(), policies: new PolicyCache(), sessions };
   // The worker's own static assets are already at the edge: the Cache API would only copy them.
   const cache = config.edgeCache && config.originUrl !== ASSETS_ORIGIN ? caches.default : null;
   const gate = createGate({
@@ -62,6 +65,7 @@ async function buildRuntime(env: Env): Promise<Runtime> {
     edge: new EdgeCache(cache, config.edgeCacheTtlSeconds, clock),
     ...isolateCaches,
     lastUsed: new LastUsedTracker(),
+    sessions,
     remoteJwks,
     clock,
   });

@@ -102,10 +102,18 @@ export const freePort = () =>
  * script with its vars only: no Durable Object, no KV binding, no wrapper worker. `vars` adds
  * (or overrides) configuration variables (the edge-cache scenario runs signet with EDGE_CACHE=off).
  */
-export async function startServer(name, { dist, originUrl, persistDir, onKvRead = () => {}, inspectorPort, findPid = true, bare = false, vars = {} }) {
+export async function startServer(name, { dist, originUrl, persistDir, onKvRead = () => {}, onSessionAsked = () => {}, inspectorPort, findPid = true, bare = false, vars = {} }) {
   const before = findPid ? workerdPids() : new Set();
   const quiet = (stdout, stderr) => {
-    stdout.resume(); // signet writes one decision-log line per request; it is produced, then dropped
+    // signet writes one decision-log line per request; it is produced, then dropped — but the lines
+    // of limited sessions that asked the viewer's Durable Object are counted (issue 16, scenario h).
+    let partial = '';
+    stdout.on('data', (chunk) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop();
+      const asked = lines.filter((line) => line.includes('"session":"asked"')).length;
+      if (asked) onSessionAsked(asked);
+    });
     stderr.on('data', (chunk) => {
       const text = chunk.toString();
       if (/error/i.test(text) && !/"event":"gate"/.test(text)) process.stderr.write(`[${name}] ${text}`);
@@ -119,7 +127,9 @@ export async function startServer(name, { dist, originUrl, persistDir, onKvRead 
   const script = name === 'signet' ? { modulesRoot: join(dist, 'signet'), modules: workerModules(join(dist, 'signet')) } : { scriptPath: join(dist, `${name}.js`) };
   const workers = [{ ...common, name, ...script, bindings }];
   // signet's admin writes go through its key registry (a Durable Object of the same script).
-  if (name === 'signet' && !bare) workers[0].durableObjects = { REGISTRY: { className: 'KeyRegistry', useSQLite: true } };
+  if (name === 'signet' && !bare) {
+    workers[0].durableObjects = { REGISTRY: { className: 'KeyRegistry', useSQLite: true }, SESSIONS: { className: 'ViewerSessions', useSQLite: true } };
+  }
   if ((name === 'signet' || name === 'peer') && !bare) {
     // KEYS = the counting wrapper around the real (persisted) namespace; see workers/kv-counter.ts.
     workers[0].wrappedBindings = { KEYS: 'kv-counter' };

@@ -19,6 +19,8 @@ export interface AdminCaches {
   keys: KeyCache;
   revocations: RevocationCache;
   policies: PolicyCache;
+  /** The isolate's remembered session verdicts (issue 16): an ended session is refused here at once. */
+  sessions?: { forget(viewer: string, sessionId: string): void };
 }
 
 const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
@@ -45,6 +47,8 @@ export function adminApp(caches: AdminCaches, clock: () => number = Date.now) {
         return caches.revocations.invalidate();
       case 'policy':
         return caches.policies.evict(change.playbackId);
+      case 'session':
+        return caches.sessions?.forget(change.viewer, change.sessionId);
     }
   };
   mountRoutes(app, ADMIN_ROUTES, changed, clock);

@@ -15,7 +15,11 @@ export type AdminApp = Hono<{ Bindings: Env }>;
 export type AdminContext = Context<{ Bindings: Env }>;
 
 /** What an admin write changed: the isolate that made it forgets it at once (SPEC §6). */
-export type AdminChange = { kind: 'key'; kid: string } | { kind: 'revocations' } | { kind: 'policy'; playbackId: string };
+export type AdminChange =
+  | { kind: 'key'; kid: string }
+  | { kind: 'revocations' }
+  | { kind: 'policy'; playbackId: string }
+  | { kind: 'session'; viewer: string; sessionId: string };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 type Schema = z.ZodMiniType;

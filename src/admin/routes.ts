@@ -9,11 +9,13 @@ import { REVOCATION_ROUTES } from './revocations';
 import { route, type AdminRoute } from './route';
 import { liveness, LIVENESS_PATH } from './routes-table';
 import { SIGNING_KEY_ROUTES } from './signing-keys';
+import { VIEWER_SESSION_ROUTES } from './viewer-sessions';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...SIGNING_KEY_ROUTES,
   ...REVOCATION_ROUTES,
   ...PLAYBACK_POLICY_ROUTES,
+  ...VIEWER_SESSION_ROUTES,
   route({
     method: 'get',
     path: '/v1/openapi.json',

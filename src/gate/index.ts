@@ -19,7 +19,10 @@ import { resolveImageParams } from '../media/image-params';
 import { viewerCacheControl } from '../origin/cache-policy';
 import { CACHE_STATUS, type EdgeCache } from '../origin/edge-cache';
 import { mediaHeaders, originRequestHeaders, originTarget, type OriginRequest } from '../origin/fetch';
+import { viewerNetwork } from '../policy/network';
 import type { PolicyCache } from '../policy/cache';
+import { sessionIdOf, streamLimitOf } from '../sessions/claims';
+import type { SessionConsult, SessionLeases } from '../sessions/leases';
 import { revocableClaims, type RevocableClaims } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
 import { SignatureMemo, verifyPlaybackToken, type TokenKey } from '../token/verify';
@@ -43,6 +46,8 @@ export interface GateDeps {
   revocations: RevocationCache;
   policies: PolicyCache;
   lastUsed: LastUsedTracker;
+  /** Concurrent-stream limits (issue 16): asked only for tokens with `climit` and their grants. */
+  sessions: SessionLeases;
   /** Null when JWKS_URLS is empty. */
   remoteJwks: RemoteJwksSet | null;
   /** Epoch milliseconds. */
@@ -61,6 +66,8 @@ export interface Authorization {
   presentedGrant?: string;
   /** The verified token payload, when the request carried a token (not a grant). */
   payload?: Record<string, unknown>;
+  /** A limited session's request (issue 16): whether its viewer's Durable Object was asked. */
+  session?: SessionConsult;
 }
 
 /** A refusal that knows the kid it concerns (for the decision log; never shown to the player). */
@@ -116,8 +123,9 @@ export function createGate(deps: GateDeps): Gate {
     facts.credential = credential.kind === 'token' ? credential.source : credential.kind;
 
     // 3. authorize
-    const authorization = await authorize(credential, path, nowMs, ctx);
+    const authorization = await authorize(credential, path, nowMs, ctx, request);
     facts.kid = authorization.kid;
+    facts.session = authorization.session;
 
     // 4. restrictions
     await enforceRestrictions(request, { kv: deps.kv, policies: deps.policies, ttlSeconds: config.keyCacheTtlSeconds }, path, nowMs, authorization);
@@ -150,7 +158,7 @@ export function createGate(deps: GateDeps): Gate {
     return response;
   }
 
-  async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
+  async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext, request: Request): Promise<Authorization> {
     switch (credential.kind) {
       case 'duplicate':
         throw new Refusal('duplicate_token', `More than one credential in ${credential.what}.`);
@@ -162,7 +170,7 @@ export function createGate(deps: GateDeps): Gate {
       case 'grant':
         return authorizeGrant(credential.value, path, nowMs, ctx);
       case 'token':
-        return authorizeToken(credential.value, path, nowMs, ctx);
+        return authorizeToken(credential.value, path, nowMs, ctx, request);
     }
   }
 
@@ -177,13 +185,15 @@ export function createGate(deps: GateDeps): Gate {
       if (!key) throw new TokenRefusal('key_unknown', 'The signing key this grant came from no longer exists.');
       if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) throw new TokenRefusal('key_expired', 'The signing key this grant came from has expired.');
       await assertNotRevoked(claims, path.playbackId, nowMs);
+      // A grant of a limited session plays while its session does (issue 16).
+      const session = claims.session && (await deps.sessions.check(claims.session.viewer, claims.session.id, nowMs, (promise) => ctx.waitUntil(promise)));
+      return { kid: claims.kid, grant: claims, presentedGrant: presented, ...(session && { session }) };
     } catch (error) {
       throw traced(error, claims.kid);
     }
-    return { kid: claims.kid, grant: claims, presentedGrant: presented };
   }
 
-  async function authorizeToken(token: string, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
+  async function authorizeToken(token: string, path: PlaybackPath, nowMs: number, ctx: ExecutionContext, request: Request): Promise<Authorization> {
     if (token.length > LIMITS.maxTokenBytes) throw new Refusal('token_too_large', `Tokens are limited to ${LIMITS.maxTokenBytes} bytes.`);
     let kid: string | undefined;
     let local = false;
@@ -204,10 +214,19 @@ export function createGate(deps: GateDeps): Gate {
       );
       // Every selector a revocation can name rides in the grants, so a revocation stops them too.
       const revocable = revocableClaims(verified.payload);
+      const limit = streamLimitOf(verified.payload, config.viewerClaim);
       await assertNotRevoked(revocable, path.playbackId, nowMs);
       if (local) deps.lastUsed.note(deps.kv, verified.kid, nowMs, (promise) => ctx.waitUntil(promise));
       const grant: GrantClaims = { exp: grantExpiry(verified.exp, nowMs / 1000), resourceClass: 'v', kid: verified.kid, ...revocable };
-      return { kid: verified.kid, grant, payload: verified.payload };
+      // Concurrent-stream limits (issue 16): a limited token's video request opens (or continues) its
+      // session; thumbnails and storyboards are no screen. The grants it mints carry the session.
+      let session: SessionConsult | undefined;
+      if (limit && path.resourceClass === 'v') {
+        const id = await sessionIdOf(token, revocable.jti);
+        session = await deps.sessions.open(limit, id, path.playbackId, networkOf(request), nowMs);
+        grant.session = { viewer: limit.viewer, id };
+      }
+      return { kid: verified.kid, grant, payload: verified.payload, ...(session && { session }) };
     } catch (error) {
       throw traced(error, kid);
     }
@@ -247,6 +266,17 @@ function streamMedia(media: Response, method: string, authorization: Authorizati
     return new Response(null, { status: media.status, headers });
   }
   return new Response(media.body, { status: media.status, headers });
+}
+
+/** The viewer network (/24, /48) of a request, for the session list of the admin API; none when unknown. */
+function networkOf(request: Request): string | undefined {
+  const ip = request.headers.get('CF-Connecting-IP');
+  if (!ip) return undefined;
+  try {
+    return viewerNetwork(ip);
+  } catch {
+    return undefined;
+  }
 }
 
 function traced(error: unknown, kid: string | undefined): unknown {

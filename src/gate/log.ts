@@ -13,6 +13,8 @@ export interface DecisionFacts {
   credential?: string;
   /** What the edge cache did for an allowed request: hit, stored, miss or bypass. */
   cache?: string;
+  /** A limited session's request (issue 16): whether the viewer's Durable Object was asked, or the isolate's verdict sufficed. */
+  session?: string;
 }
 
 export function logDecision(facts: DecisionFacts, status: number, durationMs: number): void {
@@ -26,6 +28,7 @@ export function logDecision(facts: DecisionFacts, status: number, durationMs: nu
       kid: facts.kid,
       credential: facts.credential,
       cache: facts.cache,
+      session: facts.session,
       status,
       durationMs,
     }),

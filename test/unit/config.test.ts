@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, parseConfig, parseJwksUrls, type Env } from '../../src/config';
 
-const base = { KEYS: {} as KVNamespace, REGISTRY: {} as Env['REGISTRY'] } satisfies Env;
+const base = { KEYS: {} as KVNamespace, REGISTRY: {} as Env['REGISTRY'], SESSIONS: {} as Env['SESSIONS'] } satisfies Env;
 const SECRET = 'g'.repeat(32);
 
 function refusal(env: Partial<Env>): ConfigError {
@@ -35,6 +35,9 @@ describe('parseConfig', () => {
       edgeCacheTtlSeconds: 86_400,
       devMode: false,
       jwksUrls: [],
+      sessionLeaseSeconds: 60,
+      sessionRenewSeconds: 20,
+      viewerClaim: 'sub',
     });
     expect(DEFAULTS.MAX_SIGNING_KEYS).toBe(1000);
   });
@@ -58,6 +61,9 @@ describe('parseConfig', () => {
     ['EDGE_CACHE', 'on', 'edgeCache', true],
     ['EDGE_CACHE_TTL_SECONDS', '0', 'edgeCacheTtlSeconds', 0],
     ['EDGE_CACHE_TTL_SECONDS', '3600', 'edgeCacheTtlSeconds', 3600],
+    ['SESSION_LEASE_SECONDS', '300', 'sessionLeaseSeconds', 300],
+    ['SESSION_RENEW_SECONDS', '30', 'sessionRenewSeconds', 30],
+    ['VIEWER_CLAIM', 'uid', 'viewerClaim', 'uid'],
   ] as const)('reads %s=%j', (variable, value, member, expected) => {
     expect(parseConfig({ ...base, [variable]: value })[member]).toEqual(expected);
   });
@@ -104,6 +110,12 @@ describe('parseConfig', () => {
     ['EDGE_CACHE_TTL_SECONDS', '-1'],
     ['EDGE_CACHE_TTL_SECONDS', '1d'],
     ['EDGE_CACHE_TTL_SECONDS', String(365 * 86_400 + 1)],
+    ['SESSION_LEASE_SECONDS', '9'],
+    ['SESSION_LEASE_SECONDS', '3601'],
+    ['SESSION_RENEW_SECONDS', '0'],
+    ['SESSION_RENEW_SECONDS', '31'], // more than half of the 60 s lease: a playing session would lapse
+    ['VIEWER_CLAIM', 'a b'],
+    ['VIEWER_CLAIM', 'x'.repeat(65)],
   ])('refuses %s=%j, naming the variable', (variable, value) => {
     expect(refusal({ [variable]: value }).variable).toBe(variable);
   });

@@ -13,7 +13,7 @@ import { revocableClaims, type ClaimPolicy } from '../../src/token/claims';
 import { TokenRefusal, type TokenReason } from '../../src/token/refusal';
 import { verifyPlaybackToken, type TokenKey } from '../../src/token/verify';
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0); // the clock is an argument of every check: nothing here meets the real clock
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0); // calendar-safe: the clock is an argument of every check; nothing here meets the real clock
 const now = NOW / 1000;
 const b64 = (value: unknown) => btoa(typeof value === 'string' ? value : JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
