@@ -20,7 +20,7 @@ export interface AdminCaches {
   revocations: RevocationCache;
   policies: PolicyCache;
   /** The isolate's remembered session verdicts (issue 16): an ended session is refused here at once. */
-  sessions?: { forget(viewer: string, sessionId: string): void };
+  sessions?: { forget(viewerRef: string, sessionId: string): void };
 }
 
 const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
@@ -48,7 +48,7 @@ export function adminApp(caches: AdminCaches, clock: () => number = Date.now) {
       case 'policy':
         return caches.policies.evict(change.playbackId);
       case 'session':
-        return caches.sessions?.forget(change.viewer, change.sessionId);
+        return caches.sessions?.forget(change.viewerRef, change.sessionId);
     }
   };
   mountRoutes(app, ADMIN_ROUTES, changed, clock);

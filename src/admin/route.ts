@@ -19,7 +19,7 @@ export type AdminChange =
   | { kind: 'key'; kid: string }
   | { kind: 'revocations' }
   | { kind: 'policy'; playbackId: string }
-  | { kind: 'session'; viewer: string; sessionId: string };
+  | { kind: 'session'; viewerRef: string; sessionId: string };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 type Schema = z.ZodMiniType;

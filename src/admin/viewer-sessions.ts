@@ -11,6 +11,7 @@
 import * as z from 'zod/mini';
 import { Refusal } from '../errors';
 import { SESSION_LIMITS } from '../config';
+import { viewerRefOf } from '../sessions/claims';
 import { isBoundedId, sessionsOf } from '../sessions/viewer-sessions';
 import { validationFailed } from './body';
 import { isoInstant } from './instants';
@@ -68,8 +69,8 @@ export const VIEWER_SESSION_ROUTES = [
     answers: { 200: { description: 'The active sessions; empty for a viewer with none', schema: success(z.array(ViewerSessionView)) } },
     refusals: ['validation_failed'],
     async handler(c, input) {
-      const viewer = viewerOf(input.param('viewer'));
-      return c.json({ success: true, data: await sessionsOf(c.env, viewer).list(input.nowMs) });
+      const viewerRef = await viewerRefOf(viewerOf(input.param('viewer')));
+      return c.json({ success: true, data: await sessionsOf(c.env, viewerRef).list(input.nowMs) });
     },
   }),
   route({
@@ -81,12 +82,11 @@ export const VIEWER_SESSION_ROUTES = [
     answers: { 200: { description: 'Ended; refused everywhere within SESSION_RENEW_SECONDS', schema: Done } },
     refusals: ['validation_failed', 'not_found'],
     async handler(c, input) {
-      const viewer = viewerOf(input.param('viewer'));
+      const viewerRef = await viewerRefOf(viewerOf(input.param('viewer')));
       const sessionId = input.param('id');
-      const ended = isBoundedId(sessionId) && (await sessionsOf(c.env, viewer).end(sessionId, input.nowMs));
+      const ended = isBoundedId(sessionId) && (await sessionsOf(c.env, viewerRef).end(sessionId, input.nowMs));
       if (!ended) throw new Refusal('not_found', `No active session "${sessionId.slice(0, SESSION_LIMITS.maxIdLength)}" for this viewer.`);
-      const [viewerRef, sessionRef] = await Promise.all([reference(viewer), reference(sessionId)]);
-      input.wrote('viewer_session.end', { viewerRef, sessionRef }, { kind: 'session', viewer, sessionId });
+      input.wrote('viewer_session.end', { viewerRef, sessionRef: await reference(sessionId) }, { kind: 'session', viewerRef, sessionId });
       return c.json({ success: true, data: { message: 'session ended' } });
     },
   }),

@@ -1,6 +1,7 @@
 /** The --help texts. Numbers come from the one source (src/config.ts), so help cannot drift from the gate. */
-import { DEFAULTS, LIMITS } from '../config';
+import { DEFAULTS, LIMITS, SESSION_LIMITS } from '../config';
 import { ALGORITHMS } from '../keys/algorithms';
+import { CLIMIT_POLICIES } from '../sessions/claims';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -39,6 +40,7 @@ Usage: signet <command> [options]
 Commands:
   keys create|list|get|rotate|delete   manage signing keys through the admin API
   sign                                 sign a playback token and print a ready playback URL
+  sessions list|end                    a viewer's concurrent playback sessions (climit tokens)
   inspect <token|url>                  decode a token and check it offline, each check explained
   verify <token|url>                   the same, but a JWKS is required and any failure exits 1
 
@@ -91,6 +93,31 @@ Tokens signed with the key stop verifying at once in the isolate that handles th
 everywhere within KEY_CACHE_TTL_SECONDS + KV propagation (about ${DEFAULTS.KEY_CACHE_TTL_SECONDS} s).
 
 ${CONNECTION}`,
+  sessions: `Usage: signet sessions <list|end> VIEWER [ID] [options]
+
+  list VIEWER      the viewer's active playback sessions, oldest first
+  end VIEWER ID    end one now: its token cannot start it again, its grants are refused
+                   within SESSION_RENEW_SECONDS (default ${DEFAULTS.SESSION_RENEW_SECONDS} s)
+
+VIEWER is the value of the tokens' viewer claim (VIEWER_CLAIM, default ${DEFAULTS.VIEWER_CLAIM}), e.g. an email;
+ID is a session id as listed: the token's jti, or a digest of the token when it has none.
+
+Run "signet sessions <subcommand> --help" for its options.
+
+${CONNECTION}`,
+  'sessions list': `Usage: signet sessions list VIEWER
+
+Prints the viewer's active sessions (limited tokens, climit): id, playback ID, started, last seen,
+when the lease ends without a request (SESSION_LEASE_SECONDS, default ${DEFAULTS.SESSION_LEASE_SECONDS} s) and the network.
+
+${CONNECTION}`,
+  'sessions end': `Usage: signet sessions end VIEWER ID
+
+Ends one session now: the token that started it cannot start it again, and the players using its
+grants are refused (403 session_ended) within SESSION_RENEW_SECONDS (default ${DEFAULTS.SESSION_RENEW_SECONDS} s).
+Exits 1 if the viewer has no such active session.
+
+${CONNECTION}`,
   sign: `Usage: signet sign --playback-id P [--kid KEY_ID] [--key-file FILE] [options]
 
 Signs a playback token with your private key (locally: nothing is sent anywhere) and prints it
@@ -108,6 +135,14 @@ with a ready playback URL. The private key is never printed.
                         (default: hls, or the class's usual resource with --class)
   --base-url URL        the gate's public URL for the printed URL (default: --url, SIGNET_URL, ${DEFAULT_URL})
   --claim NAME=VALUE    an extra claim, repeatable; VALUE is JSON when it parses (groups='["premium"]')
+  --climit N            at most N playback sessions of the viewer at once (${SESSION_LIMITS.minClimit}-${SESSION_LIMITS.maxClimit});
+                        beyond it the gate answers 403 stream_limit_reached. Each token is one
+                        session (its jti, or a digest of the token): sign one per player
+  --climit-policy P     with --climit: ${CLIMIT_POLICIES[0]} (default: refuse a session beyond the limit) or
+                        ${CLIMIT_POLICIES[1]} (admit it and end the viewer's oldest session)
+  --viewer V            the viewer: sets the claim --viewer-claim names (a --climit token needs one)
+  --viewer-claim NAME   the gate's VIEWER_CLAIM (default ${DEFAULTS.VIEWER_CLAIM}); with --dialect mux, where sub
+                        is the playback ID, use another claim (uid) and deploy VIEWER_CLAIM = it
   --algorithm ALG       must match the key (detected from it by default)
   --kid-location L      payload (default; what FastPix and Mux do), header or both
   --token-param NAME    the gate's TOKEN_QUERY_PARAM (default ${DEFAULTS.TOKEN_QUERY_PARAM})

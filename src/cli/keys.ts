@@ -2,8 +2,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { DEFAULTS, LIMITS } from '../config';
 import { ALGORITHMS } from '../keys/algorithms';
-import { DEFAULT_URL, HELP } from './help';
-import { CommandError, CONNECTION_OPTIONS, httpUrl, HTTP_TIMEOUT_MS, networkError, oneOf, parse, UsageError, wholeNumber, type Output } from './io';
+import { adminClient } from './admin';
+import { HELP } from './help';
+import { CONNECTION_OPTIONS, oneOf, parse, UsageError, wholeNumber, type Output } from './io';
 
 interface KeyView {
   id: string;
@@ -18,48 +19,6 @@ interface KeyView {
   rotatedFrom?: string;
   rotatedTo?: string;
 }
-interface Envelope {
-  success: boolean;
-  data?: unknown;
-  pagination?: { totalRecords: number; currentOffset: number; offsetCount: number };
-  error?: { reason: string; description: string; fields?: Array<{ field: string; message: string }> };
-}
-type Api = (method: string, path: string, body?: unknown) => Promise<Envelope>;
-
-function adminClient(values: { url?: string; id?: string; secret?: string }, out: Output): Api {
-  const base = httpUrl(values.url ?? process.env.SIGNET_URL ?? DEFAULT_URL, '--url');
-  const id = values.id ?? process.env.SIGNET_ADMIN_ID;
-  const secret = values.secret ?? process.env.SIGNET_ADMIN_SECRET;
-  if (!id || !secret) throw new UsageError('admin credentials are required: SIGNET_ADMIN_ID and SIGNET_ADMIN_SECRET (or --id/--secret)');
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname);
-  if (base.protocol === 'http:' && !loopback) out.warn(`signet: warning: sending admin credentials over plain http to ${base.host}; use https`);
-  const root = base.href.replace(/\/+$/, '');
-  return async (method, path, body) => {
-    let response: Response;
-    try {
-      response = await fetch(`${root}${path}`, {
-        method,
-        // Never follow a redirect with the admin credentials attached.
-        redirect: 'error',
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-        headers: { Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-    } catch (error) {
-      throw new CommandError(`cannot reach ${root}: ${networkError(error)}${loopback ? ' (is the worker running? npm start)' : ''}`, { kind: 'network' });
-    }
-    const json = (await response.json().catch(() => null)) as Envelope | null;
-    if (!json?.success) {
-      const e = json?.error;
-      const fields = e?.fields?.length ? ` (${e.fields.map((f) => `${f.field}: ${f.message}`).join('; ')})` : '';
-      const hint = response.status === 401 ? ' — check SIGNET_ADMIN_ID/SIGNET_ADMIN_SECRET' : '';
-      const detail = e ? `${e.reason}: ${e.description}${fields}${hint}` : `HTTP ${response.status}, not a signet answer (is ${root} a signet worker?)`;
-      throw new CommandError(`${method} ${path} failed with ${response.status} ${detail}`, { kind: 'api', status: response.status, reason: e?.reason, fields: e?.fields });
-    }
-    return json;
-  };
-}
-
 const describeKey = (k: KeyView) =>
   [k.id, k.algorithm, k.status, `created ${k.createdAt}`, k.expiresAt && `expires ${k.expiresAt}`, k.lastUsedAt && `last used ${k.lastUsedAt}`, k.name && JSON.stringify(k.name)]
     .filter(Boolean)

@@ -1,6 +1,7 @@
 /**
- * signet CLI: manage the signing keys of a deployed or local signet, sign playback URLs, and check
- * tokens offline against a JWKS with the gate's own checks. Built for Node ≥ 20 by
+ * signet CLI: manage the signing keys of a deployed or local signet, sign playback URLs, check
+ * tokens offline against a JWKS with the gate's own checks, and see or end a viewer's playback
+ * sessions (concurrent-stream limits). Built for Node ≥ 20 by
  * scripts/build-node.mjs (npm's `prepare`), run through bin/signet.mjs.
  * Exit codes: 0 ok, 1 a check or an API call failed, 2 the command line is wrong.
  */
@@ -8,6 +9,7 @@ import { HELP } from './help';
 import { inspect } from './inspect';
 import { CommandError, output, UsageError, wantsJson } from './io';
 import { keys } from './keys';
+import { sessions } from './sessions';
 import { sign } from './sign';
 
 /** The package version, set by the build from package.json. */
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<void> {
         return await keys(rest, out);
       case 'sign':
         return await sign(rest, out);
+      case 'sessions':
+        return await sessions(rest, out);
       case 'inspect':
       case 'verify':
         return await inspect(rest, command, out);

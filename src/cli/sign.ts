@@ -1,8 +1,8 @@
 /** `signet sign`: a playback token and its URL, signed locally with the helper the package exports. */
-import { DEFAULTS } from '../config';
-import { ALGORITHMS, DIALECTS, KID_LOCATIONS, playbackUrl, RESOURCE_CLASSES, resourceClassFor, SigningError, signPlaybackToken, type ResourceClass } from '../sign/index';
+import { DEFAULTS, SESSION_LIMITS } from '../config';
+import { ALGORITHMS, CLIMIT_POLICIES, DIALECTS, KID_LOCATIONS, playbackUrl, RESOURCE_CLASSES, resourceClassFor, SigningError, signPlaybackToken, type ResourceClass } from '../sign/index';
 import { DEFAULT_URL, HELP } from './help';
-import { duration, httpUrl, oneOf, parse, readText, UsageError, type Output } from './io';
+import { duration, httpUrl, oneOf, parse, readText, UsageError, wholeNumber, type Output } from './io';
 
 /** A class without a resource: the URL points at that class's usual resource. */
 const USUAL_RESOURCE: Record<ResourceClass, string> = { v: 'hls', t: 'thumbnail.jpg', g: 'animated.gif', s: 'storyboard.vtt' };
@@ -22,6 +22,10 @@ export async function sign(args: string[], out: Output): Promise<void> {
     algorithm: { type: 'string' },
     'kid-location': { type: 'string' },
     'token-param': { type: 'string' },
+    climit: { type: 'string' },
+    'climit-policy': { type: 'string' },
+    viewer: { type: 'string' },
+    'viewer-claim': { type: 'string' },
   });
   if (values.help) return out.print(HELP.sign, { help: HELP.sign });
   if (positionals.length > 1 || (positionals.length === 1 && values['playback-id'] !== undefined)) throw new UsageError('sign takes one playback ID');
@@ -50,6 +54,14 @@ export async function sign(args: string[], out: Output): Promise<void> {
       claims[pair.slice(0, eq)] = raw;
     }
   }
+  const climit = values.climit === undefined ? undefined : wholeNumber(values.climit, '--climit', { min: SESSION_LIMITS.minClimit, max: SESSION_LIMITS.maxClimit });
+  const climitPolicy = oneOf(values['climit-policy'], CLIMIT_POLICIES, '--climit-policy');
+  if (climitPolicy !== undefined && climit === undefined) throw new UsageError('--climit-policy applies to a token with --climit');
+  const viewerClaim = values['viewer-claim'] ?? DEFAULTS.VIEWER_CLAIM;
+  if (values.viewer !== undefined) {
+    if (Object.hasOwn(claims, viewerClaim)) throw new UsageError(`--viewer sets the "${viewerClaim}" claim, which a --claim sets too`);
+    claims[viewerClaim] = values.viewer;
+  }
   const privateKey = values['key-file'] !== undefined ? readText(values['key-file'], '--key-file') : process.env.SIGNET_PRIVATE_KEY;
   if (!privateKey) throw new UsageError('a private key is required: --key-file FILE or SIGNET_PRIVATE_KEY');
   const baseUrl = values['base-url'] ?? values.url ?? process.env.SIGNET_URL ?? DEFAULT_URL;
@@ -60,7 +72,7 @@ export async function sign(args: string[], out: Output): Promise<void> {
   let token: string;
   let url: string;
   try {
-    token = await signPlaybackToken({ privateKey, keyId, playbackId, dialect, resourceClass, expiresIn, claims, algorithm, kidLocation, now: nowMs });
+    token = await signPlaybackToken({ privateKey, keyId, playbackId, dialect, resourceClass, expiresIn, claims, algorithm, kidLocation, climit, climitPolicy, viewerClaim, now: nowMs });
     url = playbackUrl({ baseUrl, playbackId, token, resource, tokenParam: values['token-param'] ?? DEFAULTS.TOKEN_QUERY_PARAM });
   } catch (error) {
     // Bad input (a wrong key file included): the command line must change. SigningErrors never carry key material.
@@ -69,13 +81,16 @@ export async function sign(args: string[], out: Output): Promise<void> {
   }
   const expiresAt = new Date((Math.floor(nowMs / 1000) + Math.ceil(expiresIn)) * 1000).toISOString();
   const opens = dialect === 'fastpix' ? `every resource of ${playbackId}` : `class "${resourceClass}" of ${playbackId}`;
-  return out.print(`token:   ${token}\nurl:     ${url}\nopens:   ${opens} (${dialect} dialect)\nexpires: ${expiresAt}`, {
+  const viewer = climit === undefined ? undefined : (claims[viewerClaim] as string);
+  const limit = climit === undefined ? '' : `\nlimit:   ${climit} stream${climit === 1 ? '' : 's'} at once for viewer ${JSON.stringify(viewer)} (claim ${viewerClaim}), ${climitPolicy === 'evict-oldest' ? 'the oldest ended beyond it' : 'refused beyond it'}`;
+  return out.print(`token:   ${token}\nurl:     ${url}\nopens:   ${opens} (${dialect} dialect)${limit}\nexpires: ${expiresAt}`, {
     token,
     url,
     playbackId,
     dialect,
     ...(resourceClass && { resourceClass }),
     kid: keyId,
+    ...(climit !== undefined && { climit, climitPolicy: climitPolicy ?? CLIMIT_POLICIES[0], viewerClaim, viewer }),
     expiresAt,
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The local demo page (DEV_MODE only): create a key, sign a playback token in the browser, play
  * the embedded stream through the gate with hls.js, see tampered and expired URLs refused, rotate
- * and delete the key. Everything it does goes through the real admin API and the real gate.
+ * and delete the key, and open three players for one viewer with a limit of two screens (issue 16).
+ * Everything it does goes through the real admin API and the real gate.
  */
 export function demoPage(options: { adminId: string; adminSecret: string; playbackId: string }): string {
   const prefill = JSON.stringify(options).replace(/</g, '\\u003c');
@@ -26,6 +27,8 @@ export function demoPage(options: { adminId: string; adminSecret: string; playba
   video { width: 100%; max-height: 360px; background: #000; border-radius: 8px; }
   .verdict { font-weight: 600; } .ok { color: #067647; } .bad { color: #b42318; }
   #log { max-height: 220px; overflow-y: auto; }
+  .screens { display: grid; grid-template-columns: repeat(3, 1fr); gap: .8rem; }
+  .screens video { max-height: 160px; } .screens p { font-size: .85rem; margin: .3rem 0; }
 </style>
 </head>
 <body>
@@ -63,6 +66,23 @@ export function demoPage(options: { adminId: string; adminSecret: string; playba
 </section>
 
 <section>
+  <h2>4 · Concurrent streams (climit)</h2>
+  <p>Three tokens for one viewer, each with <code>climit: 2</code> (its own <code>jti</code>: a session is one token's playback).
+  The players open one after another: two play, the gate refuses the third with <code>stream_limit_reached</code>.
+  Opening them again first ends the viewer's sessions through the admin API.</p>
+  <label>Viewer (<code>sub</code>) <input id="climitViewer" value="ada@example.com" size="18"></label>
+  <label>Policy <select id="climitPolicy"><option value="refuse">refuse (default)</option><option value="evict-oldest">evict-oldest</option></select></label><br>
+  <button id="climitOpen" disabled>Sign 3 tokens &amp; open 3 players</button>
+  <button id="climitList" class="secondary">List the viewer's sessions</button>
+  <div class="screens">
+    <div><video id="climitVideo1" muted playsinline></video><p>Player 1: <span id="climitVerdict1" class="verdict">—</span></p></div>
+    <div><video id="climitVideo2" muted playsinline></video><p>Player 2: <span id="climitVerdict2" class="verdict">—</span></p></div>
+    <div><video id="climitVideo3" muted playsinline></video><p>Player 3: <span id="climitVerdict3" class="verdict">—</span></p></div>
+  </div>
+  <pre id="climitSessions">—</pre>
+</section>
+
+<section>
   <h2>Log</h2>
   <pre id="log"></pre>
 </section>
@@ -82,7 +102,7 @@ function verdict(text, ok) { const v = $('verdict'); v.textContent = text; v.cla
 function setKey(k) {
   key = k;
   $('keyId').textContent = k ? k.id + ' (' + k.algorithm + ')' : 'none';
-  for (const id of ['rotate', 'delete', 'play', 'tampered', 'expired']) $(id).disabled = !k;
+  for (const id of ['rotate', 'delete', 'play', 'tampered', 'expired', 'climitOpen']) $(id).disabled = !k;
 }
 
 async function admin(method, path, body) {
@@ -103,16 +123,17 @@ const ALGS = {
   EdDSA: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
 };
 
-async function signToken(expOffset) {
+// extra: { dialect, claims } — the concurrent-streams section signs FastPix tokens whose sub is the viewer.
+async function signToken(expOffset, extra = {}) {
   const pem = atob(key.privateKey);
   const der = Uint8Array.from(atob(pem.replace(/-----[^-]+-----|\\s/g, '')), (c) => c.charCodeAt(0));
   const [importAlg, signAlg] = ALGS[key.algorithm];
   const privateKey = await crypto.subtle.importKey('pkcs8', der, importAlg, false, ['sign']);
   const p = $('playbackId').value;
   const now = Math.floor(Date.now() / 1000);
-  const claims = $('dialect').value === 'mux'
-    ? { kid: key.id, sub: p, aud: 'v', exp: now + expOffset }
-    : { kid: key.id, aud: 'media:' + p, iat: now, exp: now + expOffset };
+  const claims = (extra.dialect || $('dialect').value) === 'mux'
+    ? { ...extra.claims, kid: key.id, sub: p, aud: 'v', exp: now + expOffset }
+    : { ...extra.claims, kid: key.id, aud: 'media:' + p, iat: now, exp: now + expOffset };
   const input = text64url(JSON.stringify({ alg: key.algorithm, typ: 'JWT' })) + '.' + text64url(JSON.stringify(claims));
   const signature = await crypto.subtle.sign(signAlg, privateKey, new TextEncoder().encode(input));
   return input + '.' + b64url(signature);
@@ -172,6 +193,52 @@ $('play').onclick = async () => play(base() + '?token=' + await signToken(Number
 $('tampered').onclick = async () => { const t = await signToken(Number($('ttl').value)); play(base() + '?token=' + t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA')); };
 $('expired').onclick = async () => play(base() + '?token=' + await signToken(-3600));
 $('unsigned').onclick = () => play(base());
+
+// Concurrent streams: one viewer, climit 2, three players opened in turn.
+let screens = [];
+const viewerPath = () => '/v1/viewers/' + encodeURIComponent($('climitViewer').value) + '/sessions';
+function screenVerdict(n, text, ok) { const v = $('climitVerdict' + n); v.textContent = text; v.className = 'verdict ' + (ok ? 'ok' : 'bad'); }
+/** Opens player n on url; settles once the gate has answered its multivariant playlist (admitted or refused). */
+function openScreen(n, url) {
+  return new Promise((settled) => {
+    const video = $('climitVideo' + n);
+    const player = new Hls({ maxBufferLength: 10 });
+    screens.push(player);
+    screenVerdict(n, 'loading…', true);
+    video.ontimeupdate = () => { if (video.currentTime > 0.5) screenVerdict(n, 'playing', true); };
+    player.on(Hls.Events.MANIFEST_LOADED, () => settled());
+    player.on(Hls.Events.ERROR, async (_event, data) => {
+      if (!data.fatal) return;
+      player.destroy();
+      screenVerdict(n, 'refused: ' + await explainRefusal(url), false);
+      log('player ' + n + ' refused: ' + $('climitVerdict' + n).textContent);
+      settled();
+    });
+    player.loadSource(url);
+    player.attachMedia(video);
+    video.play().catch(() => {});
+  });
+}
+async function listScreens() {
+  const sessions = await admin('GET', viewerPath());
+  $('climitSessions').textContent = sessions.length ? sessions.map((s) => s.id + '  ' + s.playbackId + '  lease ends ' + s.leaseEndsAt).join('\\n') : '(no active sessions)';
+  return sessions;
+}
+$('climitOpen').onclick = async () => {
+  try {
+    for (const player of screens.splice(0)) player.destroy();
+    for (const n of [1, 2, 3]) screenVerdict(n, '—', true);
+    // A fresh start: the sessions of an earlier run would hold their screens until their leases end.
+    for (const session of await admin('GET', viewerPath())) await admin('DELETE', viewerPath() + '/' + encodeURIComponent(session.id));
+    const limit = { climit: 2, ...($('climitPolicy').value === 'evict-oldest' && { climitPolicy: 'evict-oldest' }) };
+    for (const n of [1, 2, 3]) {
+      const token = await signToken(Number($('ttl').value), { dialect: 'fastpix', claims: { sub: $('climitViewer').value, jti: crypto.randomUUID(), ...limit } });
+      await openScreen(n, '/' + $('playbackId').value + '.m3u8?token=' + token);
+    }
+    await listScreens();
+  } catch (error) { log(String(error)); }
+};
+$('climitList').onclick = async () => { try { await listScreens(); } catch (error) { log(String(error)); } };
 window.signetDemo = { play, signToken, get key() { return key; }, setKey };
 </script>
 </body>

@@ -4,7 +4,7 @@
  *
  *   payload = JSON {e: exp seconds, c: resource class, k: kid of the token it came from, j?: jti, i?: iat,
  *                   s?: sub (string or array), r?: access rules, n?: viewer network,
- *                   u?: viewer and x?: session id of a limited session (issue 16)}
+ *                   u?: viewer reference and x?: session id (when it is not j) of a limited session (issue 16)}
  *   mac     = HMAC-SHA256(GRANT_SECRET, "sg1." + playbackId + "." + payload)
  *
  * The playback ID is bound through the MAC (not carried), the class and expiry through the payload,
@@ -30,8 +30,8 @@ export interface GrantClaims {
   accessRules?: unknown;
   /** Session binding (issue 8): the viewer network (/24 or /48) the grant is bound to. */
   network?: string;
-  /** Concurrent-stream limits (issue 16): the limited playback session the grant belongs to. */
-  session?: { viewer: string; id: string };
+  /** Concurrent-stream limits (issue 16): the limited playback session the grant belongs to (its viewer by reference). */
+  session?: { viewerRef: string; id: string };
 }
 
 export type GrantCheck = { ok: true; claims: GrantClaims } | { ok: false; reason: 'grant_invalid' | 'grant_expired'; description: string };
@@ -87,8 +87,8 @@ export class Grants {
     if (claims.accessRules !== undefined) body.r = claims.accessRules;
     if (claims.network !== undefined) body.n = claims.network;
     if (claims.session !== undefined) {
-      body.u = claims.session.viewer;
-      body.x = claims.session.id;
+      body.u = claims.session.viewerRef;
+      if (claims.session.id !== claims.jti) body.x = claims.session.id;
     }
     const payload = base64UrlEncode(encoder.encode(JSON.stringify(body)));
     const [current] = await this.hmacKeys();
@@ -172,7 +172,8 @@ function decodeClaims(payload: string): Authentic {
   if (typeof body.s === 'string' || (Array.isArray(body.s) && body.s.every((sub) => typeof sub === 'string'))) claims.sub = body.s;
   if (body.r !== undefined) claims.accessRules = body.r;
   if (typeof body.n === 'string') claims.network = body.n;
-  if (typeof body.u === 'string' && typeof body.x === 'string') claims.session = Object.freeze({ viewer: body.u, id: body.x });
+  const sessionId = body.x ?? body.j;
+  if (typeof body.u === 'string' && typeof sessionId === 'string') claims.session = Object.freeze({ viewerRef: body.u, id: sessionId });
   else if (body.u !== undefined || body.x !== undefined) return malformed;
   if (typeof claims.exp !== 'number' || typeof claims.kid !== 'string' || !RESOURCE_CLASSES.includes(claims.resourceClass)) return malformed;
   return { ok: true, claims: Object.freeze(claims) };

@@ -2,7 +2,7 @@
  * The playback gate (SPEC §5), built once per environment by `createGate`. A request follows one
  * pipeline, top to bottom:
  *
- *   path → credential → authorize (token or grant) → restrictions → origin → rewrite or stream → answer
+ *   path → credential → authorize (token or grant) → restrictions → screens → origin → rewrite or stream → answer
  *
  * Each step returns its result or throws a Refusal (the one refusal type, errors.ts). Anything
  * else thrown is mapped to a reason in `asRefusal`, never to a proxied response: the gate fails
@@ -21,7 +21,7 @@ import { CACHE_STATUS, type EdgeCache } from '../origin/edge-cache';
 import { mediaHeaders, originRequestHeaders, originTarget, type OriginRequest } from '../origin/fetch';
 import { viewerNetwork } from '../policy/network';
 import type { PolicyCache } from '../policy/cache';
-import { sessionIdOf, streamLimitOf } from '../sessions/claims';
+import { sessionIdOf, streamLimitOf, viewerRefOf, type StreamLimit } from '../sessions/claims';
 import type { SessionConsult, SessionLeases } from '../sessions/leases';
 import { revocableClaims, type RevocableClaims } from '../token/claims';
 import { TokenRefusal } from '../token/refusal';
@@ -66,8 +66,8 @@ export interface Authorization {
   presentedGrant?: string;
   /** The verified token payload, when the request carried a token (not a grant). */
   payload?: Record<string, unknown>;
-  /** A limited session's request (issue 16): whether its viewer's Durable Object was asked. */
-  session?: SessionConsult;
+  /** A limited token's stream limit (issue 16), and the token its session is named after. */
+  limit?: StreamLimit & { token: string };
 }
 
 /** A refusal that knows the kid it concerns (for the decision log; never shown to the player). */
@@ -123,12 +123,14 @@ export function createGate(deps: GateDeps): Gate {
     facts.credential = credential.kind === 'token' ? credential.source : credential.kind;
 
     // 3. authorize
-    const authorization = await authorize(credential, path, nowMs, ctx, request);
+    const authorization = await authorize(credential, path, nowMs, ctx);
     facts.kid = authorization.kid;
-    facts.session = authorization.session;
 
     // 4. restrictions
     await enforceRestrictions(request, { kv: deps.kv, policies: deps.policies, ttlSeconds: config.keyCacheTtlSeconds }, path, nowMs, authorization);
+
+    // 4b. screens (issue 16): only now, so a request refused above takes no session's slot
+    facts.session = await screens(authorization, path, request, nowMs, ctx);
     let query = url.originQuery;
     if (path.kind === 'thumbnail' || path.kind === 'gif') {
       // Signed image parameters (issue 8): pinned values win, conflicts are refused, bounds enforced.
@@ -158,7 +160,7 @@ export function createGate(deps: GateDeps): Gate {
     return response;
   }
 
-  async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext, request: Request): Promise<Authorization> {
+  async function authorize(credential: Credential, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
     switch (credential.kind) {
       case 'duplicate':
         throw new Refusal('duplicate_token', `More than one credential in ${credential.what}.`);
@@ -170,7 +172,7 @@ export function createGate(deps: GateDeps): Gate {
       case 'grant':
         return authorizeGrant(credential.value, path, nowMs, ctx);
       case 'token':
-        return authorizeToken(credential.value, path, nowMs, ctx, request);
+        return authorizeToken(credential.value, path, nowMs, ctx);
     }
   }
 
@@ -185,15 +187,13 @@ export function createGate(deps: GateDeps): Gate {
       if (!key) throw new TokenRefusal('key_unknown', 'The signing key this grant came from no longer exists.');
       if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) throw new TokenRefusal('key_expired', 'The signing key this grant came from has expired.');
       await assertNotRevoked(claims, path.playbackId, nowMs);
-      // A grant of a limited session plays while its session does (issue 16).
-      const session = claims.session && (await deps.sessions.check(claims.session.viewer, claims.session.id, nowMs, (promise) => ctx.waitUntil(promise)));
-      return { kid: claims.kid, grant: claims, presentedGrant: presented, ...(session && { session }) };
     } catch (error) {
       throw traced(error, claims.kid);
     }
+    return { kid: claims.kid, grant: claims, presentedGrant: presented };
   }
 
-  async function authorizeToken(token: string, path: PlaybackPath, nowMs: number, ctx: ExecutionContext, request: Request): Promise<Authorization> {
+  async function authorizeToken(token: string, path: PlaybackPath, nowMs: number, ctx: ExecutionContext): Promise<Authorization> {
     if (token.length > LIMITS.maxTokenBytes) throw new Refusal('token_too_large', `Tokens are limited to ${LIMITS.maxTokenBytes} bytes.`);
     let kid: string | undefined;
     let local = false;
@@ -215,21 +215,36 @@ export function createGate(deps: GateDeps): Gate {
       // Every selector a revocation can name rides in the grants, so a revocation stops them too.
       const revocable = revocableClaims(verified.payload);
       const limit = streamLimitOf(verified.payload, config.viewerClaim);
+      // A Mux-dialect `sub` is the playback ID: counted as the viewer, every subscriber would share one limit.
+      if (limit && limit.viewer === path.playbackId) {
+        throw new TokenRefusal('token_malformed', `The "climit" viewer ("${config.viewerClaim}") is the playback ID itself; name the viewer in another claim and set VIEWER_CLAIM to it.`);
+      }
       await assertNotRevoked(revocable, path.playbackId, nowMs);
       if (local) deps.lastUsed.note(deps.kv, verified.kid, nowMs, (promise) => ctx.waitUntil(promise));
       const grant: GrantClaims = { exp: grantExpiry(verified.exp, nowMs / 1000), resourceClass: 'v', kid: verified.kid, ...revocable };
-      // Concurrent-stream limits (issue 16): a limited token's video request opens (or continues) its
-      // session; thumbnails and storyboards are no screen. The grants it mints carry the session.
-      let session: SessionConsult | undefined;
-      if (limit && path.resourceClass === 'v') {
-        const id = await sessionIdOf(token, revocable.jti);
-        session = await deps.sessions.open(limit, id, path.playbackId, networkOf(request), nowMs);
-        grant.session = { viewer: limit.viewer, id };
-      }
-      return { kid: verified.kid, grant, payload: verified.payload, ...(session && { session }) };
+      return { kid: verified.kid, grant, payload: verified.payload, ...(limit && { limit: { ...limit, token } }) };
     } catch (error) {
       throw traced(error, kid);
     }
+  }
+
+  /**
+   * Concurrent-stream limits (issue 16). A limited token's video request opens (or continues) its
+   * session, and the grants it mints carry the session (thumbnails and storyboards are no screen);
+   * a grant of a session plays while the session does. Tokens without `climit` pass untouched.
+   */
+  async function screens(authorization: Authorization, path: PlaybackPath, request: Request, nowMs: number, ctx: ExecutionContext): Promise<SessionConsult | undefined> {
+    const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
+    const { limit, grant } = authorization;
+    if (limit) {
+      if (path.resourceClass !== 'v') return undefined;
+      const [viewerRef, id] = await Promise.all([viewerRefOf(limit.viewer), sessionIdOf(limit.token, grant.jti)]);
+      const consult = await deps.sessions.open(viewerRef, limit, id, path.playbackId, networkOf(request), nowMs, waitUntil);
+      grant.session = { viewerRef, id };
+      return consult;
+    }
+    if (authorization.presentedGrant !== undefined && grant.session) return deps.sessions.check(grant.session.viewerRef, grant.session.id, nowMs, waitUntil);
+    return undefined;
   }
 
   /**

@@ -46,11 +46,23 @@ export function streamLimitOf(payload: Record<string, unknown>, viewerClaim: str
 
 const encoder = new TextEncoder();
 
+async function digest22(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  let binary = '';
+  for (let i = 0; i < 16; i++) binary += String.fromCharCode(digest[i]!);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * How a viewer is known outside its token: a digest of its name. The grants of its sessions carry
+ * it (grants travel in URLs, and a viewer may be an email), and its Durable Object is named by it.
+ */
+export async function viewerRefOf(viewer: string): Promise<string> {
+  return `v-${await digest22(`signet-viewer:${viewer}`)}`;
+}
+
 /** The session id of a token's playback: its `jti` (already checked as a bounded string), else a digest of the token. */
 export async function sessionIdOf(token: string, jti: string | undefined): Promise<string> {
   if (jti !== undefined) return jti;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(token)));
-  let binary = '';
-  for (let i = 0; i < 16; i++) binary += String.fromCharCode(digest[i]!);
-  return `t-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  return `t-${await digest22(token)}`;
 }

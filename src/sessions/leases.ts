@@ -11,29 +11,30 @@
  *   isolate that knows nothing of the session (another isolate admitted it) asks once and waits.
  * - The object unreachable: a new session is refused (503 sessions_unavailable, fail closed); one
  *   this isolate saw admitted keeps playing until the lease it was last granted would end.
+ * - Viewers are known here by reference (claims.ts `viewerRefOf`, a digest): the grants carry it,
+ *   the objects are named by it, and no viewer name travels in a URL.
  * - Tokens without `climit` never come here.
  */
 import { SESSION_LIMITS } from '../config';
 import { Refusal } from '../errors';
 import { IsolateCache } from '../isolate-cache';
 import type { StreamLimit } from './claims';
-import type { AdmitResult, RenewResult, SessionOpen, ViewerSessions } from './viewer-sessions';
+import { sessionsOf, type AdmitResult, type RenewResult, type SessionOpen, type ViewerSessions } from './viewer-sessions';
 
 /** Whether answering a request asked the viewer's object (now or in the background): the decision log's `session` fact. */
 export type SessionConsult = 'asked' | 'remembered';
 
 /** How the isolate reaches the viewers' objects (a seam for the fault tests; the real one is `durableSessions`). */
 export interface SessionStore {
-  admit(viewer: string, open: SessionOpen): Promise<AdmitResult>;
-  renew(viewer: string, sessionId: string, nowMs: number, leaseMs: number): Promise<RenewResult>;
+  admit(viewerRef: string, open: SessionOpen): Promise<AdmitResult>;
+  renew(viewerRef: string, sessionId: string, nowMs: number, leaseMs: number): Promise<RenewResult>;
 }
 
-/** The store of a deployment: one ViewerSessions object per viewer, addressed by name. */
+/** The store of a deployment: one ViewerSessions object per viewer (addressed as the admin API addresses it: sessionsOf). */
 export function durableSessions(namespace: DurableObjectNamespace<ViewerSessions>): SessionStore {
-  const stub = (viewer: string) => namespace.get(namespace.idFromName(viewer));
   return {
-    admit: (viewer, open) => stub(viewer).admit(open),
-    renew: (viewer, sessionId, nowMs, leaseMs) => stub(viewer).renew(sessionId, nowMs, leaseMs),
+    admit: (viewerRef, open) => sessionsOf({ SESSIONS: namespace }, viewerRef).admit(open),
+    renew: (viewerRef, sessionId, nowMs, leaseMs) => sessionsOf({ SESSIONS: namespace }, viewerRef).renew(sessionId, nowMs, leaseMs),
   };
 }
 
@@ -48,8 +49,12 @@ interface Verdict {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-const ended = () => new Refusal('session_ended', 'This playback session was ended (another screen took its place, or it was ended by the service); reload the player with a fresh token.');
+const ended = () => new Refusal('session_ended', 'This playback session was ended (a newer screen took its place, or the service ended it); reload the player with a fresh token.');
+const lapsed = () => new Refusal('session_ended', 'This playback session lapsed: no request for longer than its lease. Reload the player to start it again.');
 const unavailable = () => new Refusal('sessions_unavailable', 'Concurrent-stream limits cannot be checked right now; a limited session is refused until they can (fail closed).');
+const refusalOf = (state: 'ended' | 'lapsed') => (state === 'ended' ? ended() : lapsed());
+
+type WaitUntil = (promise: Promise<unknown>) => void;
 
 export class SessionLeases {
   private readonly verdicts = new IsolateCache<Verdict>(SESSION_LIMITS.verdictMaxEntries);
@@ -64,25 +69,27 @@ export class SessionLeases {
     private readonly clock: () => number,
   ) {}
 
-  /** A limited token's request: admits its session or continues it. Throws a Refusal. */
-  async open(limit: StreamLimit, sessionId: string, playbackId: string, network: string | undefined, nowMs: number): Promise<SessionConsult> {
-    const key = keyOf(limit.viewer, sessionId);
+  /**
+   * A limited token's request: admits its session, or continues it. An alive session this isolate
+   * knows is continued from memory, its lease renewed in the background once per interval; anything
+   * else waits for the viewer's object. Throws a Refusal.
+   */
+  async open(viewerRef: string, limit: StreamLimit, sessionId: string, playbackId: string, network: string | undefined, nowMs: number, waitUntil: WaitUntil): Promise<SessionConsult> {
+    const key = keyOf(viewerRef, sessionId);
     const known = this.recall(key, nowMs);
-    if (known && nowMs - known.confirmedAtMs < this.renewMs) {
-      if (known.state === 'alive') return 'remembered';
-      if (known.state === 'ended') throw ended();
-    }
+    if (known?.state === 'alive') return this.renewIfStale(key, known, viewerRef, sessionId, nowMs, waitUntil);
+    if (known?.state === 'ended') throw ended();
     let result: AdmitResult;
     try {
       if (!this.store) throw new Error('no SESSIONS binding');
       this.calls++;
-      result = await this.store.admit(limit.viewer, { sessionId, playbackId, climit: limit.climit, evictOldest: limit.evictOldest, network, nowMs, leaseMs: this.leaseMs });
+      result = await this.store.admit(viewerRef, { sessionId, playbackId, climit: limit.climit, evictOldest: limit.evictOldest, network, nowMs, leaseMs: this.leaseMs });
     } catch {
-      if (known?.state === 'alive' && nowMs < known.leaseEndsAtMs) return 'asked'; // admitted: plays until its lease would end
       throw unavailable();
     }
     if (result.ok) {
       this.remember(key, { state: 'alive', confirmedAtMs: nowMs, leaseEndsAtMs: result.leaseEndsAtMs });
+      for (const evicted of result.evicted) this.remember(keyOf(viewerRef, evicted), { state: 'ended', confirmedAtMs: nowMs, leaseEndsAtMs: nowMs });
       return 'asked';
     }
     if (result.reason === 'session_ended') {
@@ -96,36 +103,38 @@ export class SessionLeases {
   }
 
   /** A request carried by a grant of a limited session. Throws a Refusal. */
-  async check(viewer: string, sessionId: string, nowMs: number, waitUntil: (promise: Promise<unknown>) => void): Promise<SessionConsult> {
-    const key = keyOf(viewer, sessionId);
+  async check(viewerRef: string, sessionId: string, nowMs: number, waitUntil: WaitUntil): Promise<SessionConsult> {
+    const key = keyOf(viewerRef, sessionId);
     const known = this.recall(key, nowMs);
-    if (known) {
-      if (known.state !== 'alive') throw ended();
-      if (nowMs - known.confirmedAtMs >= this.renewMs && !this.renewing.has(key)) {
-        this.renewing.add(key);
-        waitUntil(this.renew(key, viewer, sessionId, nowMs).finally(() => this.renewing.delete(key)));
-        return 'asked';
-      }
-      return 'remembered';
-    }
-    // Nothing known here (another isolate admitted the session): ask once, and wait for the answer.
-    const state = await this.renew(key, viewer, sessionId, nowMs);
+    if (known?.state === 'alive') return this.renewIfStale(key, known, viewerRef, sessionId, nowMs, waitUntil);
+    if (known?.state === 'ended') throw ended();
+    // Nothing known here (another isolate admitted the session), or it lapsed here and may have been
+    // admitted again elsewhere: ask, and wait for the answer.
+    const state = await this.renew(key, viewerRef, sessionId, nowMs);
     if (state === 'unreachable') throw unavailable();
-    if (state !== 'alive') throw ended();
+    if (state !== 'alive') throw refusalOf(state);
     return 'asked';
   }
 
   /** The admin API ended a session: this isolate refuses it at once. */
-  forget(viewer: string, sessionId: string): void {
-    this.remember(keyOf(viewer, sessionId), { state: 'ended', confirmedAtMs: this.clock(), leaseEndsAtMs: 0 });
+  forget(viewerRef: string, sessionId: string): void {
+    this.remember(keyOf(viewerRef, sessionId), { state: 'ended', confirmedAtMs: this.clock(), leaseEndsAtMs: 0 });
   }
 
-  private async renew(key: string, viewer: string, sessionId: string, nowMs: number): Promise<Verdict['state'] | 'unreachable'> {
+  /** An alive session is served from memory; once per interval its lease is renewed off the response path. */
+  private renewIfStale(key: string, known: Verdict, viewerRef: string, sessionId: string, nowMs: number, waitUntil: WaitUntil): SessionConsult {
+    if (nowMs - known.confirmedAtMs < this.renewMs || this.renewing.has(key)) return 'remembered';
+    this.renewing.add(key);
+    waitUntil(this.renew(key, viewerRef, sessionId, nowMs).finally(() => this.renewing.delete(key)));
+    return 'asked';
+  }
+
+  private async renew(key: string, viewerRef: string, sessionId: string, nowMs: number): Promise<Verdict['state'] | 'unreachable'> {
     let result: RenewResult;
     try {
       if (!this.store) throw new Error('no SESSIONS binding');
       this.calls++;
-      result = await this.store.renew(viewer, sessionId, nowMs, this.leaseMs);
+      result = await this.store.renew(viewerRef, sessionId, nowMs, this.leaseMs);
     } catch {
       return 'unreachable'; // the verdict stays: an alive session plays on until its lease ends
     }
@@ -148,5 +157,5 @@ export class SessionLeases {
   }
 }
 
-/** Viewer and session id as one key, unambiguous whatever either holds (the viewer's length leads). */
-const keyOf = (viewer: string, sessionId: string) => `${viewer.length}:${viewer}\n${sessionId}`;
+/** Viewer reference and session id as one key (a reference holds no space). */
+const keyOf = (viewerRef: string, sessionId: string) => `${viewerRef} ${sessionId}`;

@@ -59,9 +59,9 @@ export interface SessionView {
   network?: string;
 }
 
-/** The object of `viewer` (the token's `sub`, or the configured viewer claim). */
-export function sessionsOf(env: Env, viewer: string): DurableObjectStub<ViewerSessions> {
-  return env.SESSIONS.get(env.SESSIONS.idFromName(viewer));
+/** The object of a viewer, by its reference (claims.ts `viewerRefOf`): the one way the gate and the admin API address it. */
+export function sessionsOf(env: Pick<Env, 'SESSIONS'>, viewerRef: string): DurableObjectStub<ViewerSessions> {
+  return env.SESSIONS.get(env.SESSIONS.idFromName(viewerRef));
 }
 
 /** A viewer, session id, playback ID or network the objects accept: non-empty, at most `maxIdLength` characters. */

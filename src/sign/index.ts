@@ -7,28 +7,39 @@
  * gate's own (src/config.ts, src/keys/algorithms.ts, src/token/binding.ts):
  * - FastPix dialect: payload {kid, aud: "media:P", iat, exp} — every resource class of P.
  * - Mux dialect:     payload {kid, sub: P, aud: "v" | "t" | "g" | "s", exp} — one class of P.
+ * - Concurrent-stream limits (issue 16): `climit` / `climitPolicy`, checked by the gate's own
+ *   src/sessions/claims.ts, so a limited token the gate would refuse for naming no viewer fails here.
  * Every token made here is parsed by the gate's own parser before it is returned, so a token the
  * gate would refuse as malformed (too large, a kid it cannot read) fails here, where the caller sees why.
  */
 import { importPKCS8, SignJWT } from 'jose';
-import { ConfigError, LIMITS, parseConfig, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR, type Env } from '../config';
+import { ConfigError, DEFAULTS, LIMITS, parseConfig, PLAYBACK_ID, PLAYBACK_ID_GRAMMAR, type Env } from '../config';
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../keys/algorithms';
+import { CLIMIT_POLICIES, streamLimitOf, type ClimitPolicy } from '../sessions/claims';
 import { RESOURCE_CLASSES, type ResourceClass } from '../token/binding';
 import { revocableClaims } from '../token/claims';
 import { parsePlaybackPath } from '../gate/path';
 import { parseToken } from '../token/jws';
 import { TokenRefusal } from '../token/refusal';
 
-export { ALGORITHMS, RESOURCE_CLASSES };
-export type { Algorithm, ResourceClass };
+export { ALGORITHMS, CLIMIT_POLICIES, RESOURCE_CLASSES };
+export type { Algorithm, ClimitPolicy, ResourceClass };
 
 export const DIALECTS = ['fastpix', 'mux'] as const;
 export type Dialect = (typeof DIALECTS)[number];
 export const KID_LOCATIONS = ['payload', 'header', 'both'] as const;
 export type KidLocation = (typeof KID_LOCATIONS)[number];
 
-/** The claims that make the binding and the lifetime: set from the options, never from `claims`. */
-const RESERVED_CLAIMS = ['exp', 'kid', 'aud', 'sub', 'iat'];
+/**
+ * The claims that make the binding, the lifetime and the stream limit: set from the options, never
+ * from `claims`. `sub` is the playback ID in the Mux dialect only; a FastPix token opens its asset
+ * by `aud` alone, so there `sub` is the caller's (the viewer of a `climit` token, a revocable subject).
+ */
+const RESERVED_CLAIMS: Record<Dialect, readonly string[]> = {
+  fastpix: ['exp', 'kid', 'aud', 'iat', 'climit', 'climitPolicy'],
+  mux: ['exp', 'kid', 'aud', 'sub', 'iat', 'climit', 'climitPolicy'],
+};
+const OPTION_OF_CLAIM: Record<string, string> = { climit: 'climit', climitPolicy: 'climitPolicy' };
 
 /** Stable codes of SigningError. */
 export type SigningErrorCode =
@@ -43,6 +54,7 @@ export type SigningErrorCode =
   | 'ERR_SIGN_KID_LOCATION'
   | 'ERR_SIGN_CLAIMS'
   | 'ERR_SIGN_RESERVED_CLAIM'
+  | 'ERR_SIGN_CLIMIT'
   | 'ERR_SIGN_TOKEN_TOO_LARGE'
   | 'ERR_SIGN_BASE_URL'
   | 'ERR_SIGN_TOKEN'
@@ -84,8 +96,28 @@ export interface SignOptions {
   resourceClass?: ResourceClass;
   /** Lifetime in seconds, > 0. Default 3600. */
   expiresIn?: number;
-  /** Extra claims (jti, nbf, iss, groups, accessRules, signed image params…); exp/kid/aud/sub/iat are refused. */
+  /**
+   * Extra claims (jti, nbf, iss, groups, accessRules, signed image params, the viewer…); exp, kid,
+   * aud, iat, climit and climitPolicy are refused (they come from the options), and so is sub in
+   * the Mux dialect, where it is the playback ID. In the FastPix dialect `sub` is yours: the viewer.
+   */
   claims?: Record<string, unknown>;
+  /**
+   * Concurrent-stream limit (issue 16): the most playback sessions the token's viewer may have at
+   * once, a whole number within the gate's SESSION_LIMITS (src/config.ts). The viewer is the claim
+   * the gate's VIEWER_CLAIM names (`sub` by default), which you set in `claims`: a limited token
+   * without it is refused here (ERR_SIGN_CLIMIT), as the gate would refuse it (token_malformed).
+   * Each token is one session (its `jti`, or a digest of the token): give each player its own token.
+   *
+   * In the Mux dialect `sub` is the playback ID, which would count every viewer of the asset as one:
+   * name the viewer in another claim and say which, e.g. `viewerClaim: 'uid', claims: { uid }`, with
+   * the gate deployed with VIEWER_CLAIM = "uid".
+   */
+  climit?: number;
+  /** With `climit`: "refuse" (default) refuses a session beyond the limit; "evict-oldest" admits it and ends the viewer's oldest. */
+  climitPolicy?: ClimitPolicy;
+  /** The gate's VIEWER_CLAIM (default "sub"): the claim of `claims` that names a `climit` token's viewer. Used only for that check. */
+  viewerClaim?: string;
   /** Where `kid` goes. Default 'payload' (what FastPix and Mux do); the gate reads either. */
   kidLocation?: KidLocation;
   /** The signing time, epoch ms. Default Date.now(); for tests. */
@@ -248,6 +280,46 @@ function assertGateParses(token: string): void {
 }
 
 /**
+ * The gate's own stream-limit rule (src/sessions/claims.ts `streamLimitOf`) on the payload about to
+ * be signed: a `climit` out of SESSION_LIMITS, an unknown policy, a policy without a limit, or no
+ * viewer in `viewerClaim` is refused here (the gate would answer token_malformed). The gate's rule is
+ * also run on parts of the payload, to name the option at fault without restating the rule.
+ */
+function assertStreamLimit(payload: Record<string, unknown>, viewerClaim: string, dialect: Dialect): void {
+  const { climit, climitPolicy } = payload;
+  if (climit === undefined && climitPolicy === undefined) return;
+  const problem = configProblem('VIEWER_CLAIM', viewerClaim);
+  if (problem !== undefined) throw new SigningError('ERR_SIGN_CLIMIT', `viewerClaim is the gate's VIEWER_CLAIM, which ${problem}.`, 'viewerClaim');
+  // A viewer set from the options (the Mux `sub` is the playback ID, `aud`, `kid`…) is the same for
+  // every viewer of the asset: the limit would count them all as one, which no caller means.
+  if (RESERVED_CLAIMS[dialect].includes(viewerClaim)) {
+    const what =
+      dialect === 'mux' && viewerClaim === 'sub'
+        ? 'viewerClaim "sub" is the playback ID in the mux dialect'
+        : `viewerClaim "${viewerClaim}" is set from the options, not by you`;
+    throw new SigningError(
+      'ERR_SIGN_CLIMIT',
+      `${what}, the same for every viewer, so the limit would count them all as one: name the viewer in a claim of claims (viewerClaim: 'uid', claims: { uid }) and deploy the gate with VIEWER_CLAIM = that claim.`,
+      'viewerClaim',
+    );
+  }
+  const refusal = (part: Record<string, unknown>, claim: string) => {
+    try {
+      streamLimitOf(part, claim);
+      return undefined;
+    } catch (error) {
+      if (error instanceof TokenRefusal) return error;
+      throw error;
+    }
+  };
+  const found = refusal(payload, viewerClaim);
+  if (!found) return;
+  // With a viewer supplied, what is left to refuse is the limit or its policy; without the policy, the limit.
+  const option = !refusal({ climit, climitPolicy, viewer: 'v' }, 'viewer') ? 'claims' : refusal({ climit, viewer: 'v' }, 'viewer') ? 'climit' : 'climitPolicy';
+  throw new SigningError('ERR_SIGN_CLIMIT', `The gate would refuse this token as ${found.reason}: ${found.description}`, option);
+}
+
+/**
  * Signs a playback token that signet's gate accepts (SPEC §4).
  *
  * @returns a compact JWS
@@ -262,6 +334,11 @@ function assertGateParses(token: string): void {
  * @example
  * // Mux dialect: a thumbnail-only token, five minutes.
  * const thumb = await signPlaybackToken({ privateKey, keyId, playbackId: 'demo', dialect: 'mux', resourceClass: 't', expiresIn: 300 });
+ * @example
+ * // At most two screens at once for viewer "ada" (FastPix dialect: the viewer is `sub`).
+ * const limited = await signPlaybackToken({ privateKey, keyId, playbackId: 'demo', climit: 2, claims: { sub: 'ada', jti: crypto.randomUUID() } });
+ * // Mux dialect (sub is the playback ID): the viewer in another claim, the gate's VIEWER_CLAIM.
+ * const mux = await signPlaybackToken({ privateKey, keyId, playbackId: 'demo', dialect: 'mux', climit: 2, viewerClaim: 'uid', claims: { uid: 'ada' } });
  */
 export async function signPlaybackToken(options: SignOptions): Promise<string> {
   if (!options || typeof options !== 'object') throw new SigningError('ERR_SIGN_OPTIONS', 'signPlaybackToken takes an options object.');
@@ -278,7 +355,13 @@ export async function signPlaybackToken(options: SignOptions): Promise<string> {
   if (!includes(KID_LOCATIONS, kidLocation)) throw new SigningError('ERR_SIGN_KID_LOCATION', `kidLocation must be ${KID_LOCATIONS.map((l) => `"${l}"`).join(', ')}.`, 'kidLocation');
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new SigningError('ERR_SIGN_CLAIMS', 'claims must be a plain object.', 'claims');
   for (const name of Object.keys(claims)) {
-    if (RESERVED_CLAIMS.includes(name)) throw new SigningError('ERR_SIGN_RESERVED_CLAIM', `claims must not set "${name}": it is set from keyId, playbackId, dialect, resourceClass and expiresIn.`, 'claims');
+    if (!RESERVED_CLAIMS[dialect].includes(name)) continue;
+    const from = Object.hasOwn(OPTION_OF_CLAIM, name)
+      ? `the ${OPTION_OF_CLAIM[name]} option`
+      : name === 'sub'
+        ? 'playbackId (in the mux dialect "sub" is the playback ID; name a viewer in another claim, with viewerClaim)'
+        : 'keyId, playbackId, dialect, resourceClass and expiresIn';
+    throw new SigningError('ERR_SIGN_RESERVED_CLAIM', `claims must not set "${name}": it is set from ${from}.`, 'claims');
   }
   const { key, algorithm } = await importSigningKey(options.privateKey, options.algorithm);
   const nowMs = options.now ?? Date.now();
@@ -295,6 +378,9 @@ export async function signPlaybackToken(options: SignOptions): Promise<string> {
     payload.aud = resourceClass;
   }
   payload.exp = now + Math.ceil(expiresIn);
+  if (options.climit !== undefined) payload.climit = options.climit;
+  if (options.climitPolicy !== undefined) payload.climitPolicy = options.climitPolicy;
+  assertStreamLimit(payload, options.viewerClaim ?? DEFAULTS.VIEWER_CLAIM, dialect);
   const header: { alg: Algorithm; typ: string; kid?: string } = { alg: algorithm, typ: 'JWT' };
   if (kidLocation !== 'payload') header.kid = keyId;
   const token = await new SignJWT(payload).setProtectedHeader(header).sign(key);
@@ -325,13 +411,13 @@ export function resourceClassFor(resource: string): ResourceClass {
 }
 
 /**
- * Whether the gate can be configured to read tokens from this query parameter: the gate's own
- * parser of TOKEN_QUERY_PARAM (src/config.ts) decides, so the rule is written once.
+ * Whether the gate can be configured with this value of a variable (TOKEN_QUERY_PARAM,
+ * VIEWER_CLAIM): the gate's own parser (src/config.ts) decides, so the rule is written once.
  */
-function tokenParamProblem(tokenParam: unknown): string | undefined {
-  if (typeof tokenParam !== 'string' || tokenParam === '') return 'must be a non-empty string';
+function configProblem(variable: 'TOKEN_QUERY_PARAM' | 'VIEWER_CLAIM', value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return 'must be a non-empty string';
   try {
-    parseConfig({ TOKEN_QUERY_PARAM: tokenParam } as Partial<Env> as Env);
+    parseConfig({ [variable]: value } as Partial<Env> as Env);
     return undefined;
   } catch (error) {
     if (error instanceof ConfigError) return error.problem;
@@ -360,7 +446,7 @@ export function playbackUrl({ baseUrl, playbackId, token, resource = 'hls', toke
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new SigningError('ERR_SIGN_BASE_URL', 'baseUrl must be an absolute http(s) URL.', 'baseUrl');
   if (typeof playbackId !== 'string' || !PLAYBACK_ID.test(playbackId)) throw new SigningError('ERR_SIGN_PLAYBACK_ID', `playbackId must match ${PLAYBACK_ID_GRAMMAR}.`, 'playbackId');
   if (typeof token !== 'string' || token === '') throw new SigningError('ERR_SIGN_TOKEN', 'token is required.', 'token');
-  const problem = tokenParamProblem(tokenParam);
+  const problem = configProblem('TOKEN_QUERY_PARAM', tokenParam);
   if (problem !== undefined) throw new SigningError('ERR_SIGN_TOKEN_PARAM', `tokenParam is the gate's TOKEN_QUERY_PARAM, which ${problem}.`, 'tokenParam');
   const manifest = manifestOf(String(resource));
   const path = manifest ? `${playbackId}${manifest}` : `${playbackId}/${String(resource).replace(/^\/+/, '')}`;

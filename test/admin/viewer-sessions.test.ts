@@ -10,6 +10,7 @@ import { KeyCache } from '../../src/keys/cache';
 import { RevocationCache } from '../../src/keys/revocations';
 import { PolicyCache } from '../../src/policy/cache';
 import { SESSION_LIMITS } from '../../src/config';
+import { viewerRefOf } from '../../src/sessions/claims';
 import { sessionsOf, type SessionOpen } from '../../src/sessions/viewer-sessions';
 import { adminAuth, BASE, call, expectErrorEnvelope, testEnv } from '../support/helpers';
 
@@ -18,9 +19,9 @@ const freshViewer = (prefix = 'viewer') => `${prefix}-${crypto.randomUUID()}`;
 const sessionsPath = (viewer: string) => `/v1/viewers/${encodeURIComponent(viewer)}/sessions`;
 const sessionPath = (viewer: string, id: string) => `${sessionsPath(viewer)}/${encodeURIComponent(id)}`;
 
-/** Opens `sessionId` for `viewer` as the gate does, now. */
+/** Opens `sessionId` for `viewer` as the gate does, now (its object named by the viewer's reference). */
 async function open(viewer: string, sessionId: string, overrides: Partial<SessionOpen> = {}) {
-  const admitted = await sessionsOf(testEnv, viewer).admit({ sessionId, playbackId: 'demo', climit: 3, evictOldest: false, nowMs: Date.now(), leaseMs: LEASE, ...overrides });
+  const admitted = await sessionsOf(testEnv, await viewerRefOf(viewer)).admit({ sessionId, playbackId: 'demo', climit: 3, evictOldest: false, nowMs: Date.now(), leaseMs: LEASE, ...overrides });
   expect(admitted).toMatchObject({ ok: true });
 }
 
@@ -110,7 +111,7 @@ describe('DELETE /v1/viewers/{viewer}/sessions/{id}', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ success: true, data: { message: 'session ended' } });
     expect((await call(sessionsPath(viewer))).body.data.map((session: { id: string }) => session.id)).toEqual(['b']);
-    const sessions = sessionsOf(testEnv, viewer);
+    const sessions = sessionsOf(testEnv, await viewerRefOf(viewer));
     expect(await sessions.renew('a', Date.now(), LEASE)).toEqual({ alive: false, reason: 'ended' });
     expect(await sessions.admit({ sessionId: 'a', playbackId: 'demo', climit: 3, evictOldest: true, nowMs: Date.now(), leaseMs: LEASE })).toEqual({ ok: false, reason: 'session_ended' });
   });
@@ -154,7 +155,7 @@ describe('DELETE /v1/viewers/{viewer}/sessions/{id}', () => {
       .filter((line) => line.includes('"event":"audit"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ action: 'viewer_session.end', viewerRef: expect.stringMatching(/^[0-9a-f]{16}$/), sessionRef: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(lines[0]).toMatchObject({ action: 'viewer_session.end', viewerRef: await viewerRefOf(viewer), sessionRef: expect.stringMatching(/^[0-9a-f]{16}$/) });
     const everything = spy.mock.calls.flat().map(String).join('\n');
     expect(everything).not.toContain(viewer);
     expect(everything).not.toContain(id);
@@ -171,7 +172,7 @@ describe('DELETE /v1/viewers/{viewer}/sessions/{id}', () => {
     expect((await app.fetch(request('never'), testEnv)).status).toBe(404);
     expect(forget).not.toHaveBeenCalled();
     expect((await app.fetch(request('a'), testEnv)).status).toBe(200);
-    expect(forget).toHaveBeenCalledExactlyOnceWith(viewer, 'a');
+    expect(forget).toHaveBeenCalledExactlyOnceWith(await viewerRefOf(viewer), 'a');
   });
 });
 

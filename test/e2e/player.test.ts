@@ -8,6 +8,9 @@
  * WebVTT subtitles) from a test-only page on the gate's own origin (./harness.ts); every media
  * request goes to the gate over HTTP and must come back 200/206 with a grant.
  *
+ * Concurrent-stream limits (issue 16): the demo page opens three hls.js players for one viewer with
+ * `climit: 2`; two play, the third shows the gate's refusal.
+ *
  * Without /usr/bin/chromium the suite is skipped loudly; SIGNET_E2E_REQUIRED=1 (set by .ci/run)
  * turns that skip into a failure.
  */
@@ -121,6 +124,32 @@ describe.skipIf(!available)('a real player plays through the gate', () => {
       expect(media.find((r) => new URL(r.url).pathname === '/demo.m3u8')?.status).toBe(status);
       expect(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).currentTime)).toBeLessThan(0.5);
     }, 30_000);
+
+    it('opens three players for one viewer with climit 2: two play, the third shows stream_limit_reached', async () => {
+      media.length = 0;
+      await page.click('#climitOpen');
+      await page.waitForFunction(() => document.getElementById('climitVerdict3')!.textContent!.includes('stream_limit_reached'), undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => [1, 2].every((n) => (document.getElementById(`climitVideo${n}`) as HTMLVideoElement).currentTime > 3), undefined, { timeout: 30_000 });
+      await page.screenshot({ path: join(tmpdir(), 'signet-e2e-climit.png') });
+
+      const text = (id: string) => page.evaluate((element) => document.getElementById(element)!.textContent!, id);
+      expect(await text('climitVerdict1')).toBe('playing');
+      expect(await text('climitVerdict2')).toBe('playing');
+      // The refusal as the gate gave it: status, reason and the description (how many play, when a screen frees up).
+      expect(await text('climitVerdict3')).toMatch(/^refused: 403 stream_limit_reached — This viewer already plays 2 streams at once.*climit 2.*the next lease ends at \d{4}-/);
+      expect(await page.evaluate(() => (document.getElementById('climitVideo3') as HTMLVideoElement).currentTime)).toBe(0);
+      // The admin API lists the two admitted sessions.
+      await page.waitForFunction(() => document.getElementById('climitSessions')!.textContent!.split('\n').filter((line) => line.includes('  demo  ')).length === 2, undefined, { timeout: 10_000 });
+
+      const multivariant = media.filter((r) => new URL(r.url).pathname === '/demo.m3u8');
+      expect(multivariant.filter((r) => r.status === 200)).toHaveLength(2);
+      expect(multivariant.filter((r) => r.status !== 200).map((r) => r.status)).toEqual(expect.arrayContaining([403]));
+      expect(multivariant.every((r) => r.status === 200 || r.status === 403)).toBe(true);
+      for (const request of media.filter((r) => new URL(r.url).pathname.startsWith('/demo/'))) {
+        expect(new URL(request.url).searchParams.get('grant'), request.url).toBeTruthy();
+        expect([200, 206], request.url).toContain(request.status);
+      }
+    }, 60_000);
   });
 
   describe('more players and streams through the gate (issue 12)', () => {

@@ -10,6 +10,8 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { viewerRefOf } from '../../src/sessions/claims';
+import { sessionsOf } from '../../src/sessions/viewer-sessions';
 import { admin, callWorker, createKey, fastpixToken, muxToken, play, playbackId, refusal, type CreatedKey } from '../support/helpers';
 
 /** A SESSIONS namespace that counts the calls made to its objects and fails them while `behaviour.fail` is set. */
@@ -93,7 +95,7 @@ describe('concurrent-stream limits (climit)', () => {
     expect((await callWorker(a.child!, at.env)).status).toBe(200);
     expect((await open(at.env, p, await limited(key, p, viewer, 1, { jti: `b-${viewer}` }))).reason).toBe('stream_limit_reached');
     // Viewer quiet past SESSION_LEASE_SECONDS: the lease is rewound in the object's own storage.
-    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(viewer));
+    const stub = sessionsOf(env, await viewerRefOf(viewer));
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec('UPDATE sessions SET lease_ends_at = ? WHERE id = ?', Date.now() - 1, `a-${viewer}`);
     });
@@ -150,6 +152,9 @@ describe('concurrent-stream limits (climit)', () => {
     expect((await callWorker(session.child!, at.env)).status).toBe(200);
     expect((await open(at.env, p, admitted)).status).toBe(200);
     expect(await open(at.env, p, await limited(key, p, viewer, 3, { jti: `new-${viewer}` }))).toMatchObject({ status: 503, reason: 'sessions_unavailable' });
+    // The admitted session was served from this isolate's fresh verdict (the object was asked only for
+    // the new one); past the renew interval the same holds until its lease ends (test/unit/sessions.test.ts).
+    expect(at.calls).toEqual({ admit: 2, renew: 0 });
     // An isolate that never saw the session cannot vouch for it either: refused, not guessed.
     const elsewhere = isolate();
     elsewhere.behaviour.fail = true;
@@ -181,6 +186,27 @@ describe('concurrent-stream limits (climit)', () => {
     const at = { ...isolate().env, VIEWER_CLAIM: 'uid' };
     expect((await open(at, p, await muxToken(key, p, 'v', 600, { climit: 1, uid }))).status).toBe(200);
     expect((await open(at, p, await muxToken(key, p, 'v', 600, { climit: 1, uid, jti: `2-${uid}` }))).reason).toBe('stream_limit_reached');
+  });
+
+  it('refuses a Mux-dialect limited token counted by its sub, which is the playback ID (every subscriber would share one limit)', async () => {
+    const key = await createKey('ES256');
+    const p = playbackId();
+    const answer = await open(isolate().env, p, await muxToken(key, p, 'v', 600, { climit: 2 }));
+    expect(answer).toMatchObject({ status: 403, reason: 'token_malformed' });
+    expect(answer.description).toMatch(/playback ID itself.*VIEWER_CLAIM/);
+  });
+
+  it('takes no slot for a request the restrictions refuse (a playback policy here)', async () => {
+    const key = await createKey('ES256');
+    const [guarded, open2] = [playbackId(), playbackId()];
+    const viewer = newViewer();
+    const policy = await admin(`/v1/playback-policies/${guarded}`, { method: 'PUT', body: JSON.stringify({ userAgents: { defaultPolicy: 'allow', allow: [], deny: ['blockedbot/'] } }) });
+    expect(policy.status).toBe(200);
+    const at = isolate();
+    const refused = await callWorker(new Request(`https://gate.test/${guarded}.m3u8?token=${await limited(key, guarded, viewer, 1, { jti: `g-${viewer}` })}`, { headers: { 'User-Agent': 'blockedbot/1.0' } }), at.env);
+    expect(await refusal(refused)).toMatchObject({ status: 403, reason: 'access_denied' });
+    expect(at.calls.admit).toBe(0);
+    expect((await open(at.env, open2, await limited(key, open2, viewer, 1, { jti: `o-${viewer}` }))).status).toBe(200);
   });
 
   it('lists a viewer\'s sessions and ends one through the admin API; its grants are refused at once in that isolate', async () => {

@@ -2,9 +2,11 @@
  * The CLI as built (src/cli, bundled into build/node by npm's `prepare`; bin/signet.mjs launches it),
  * run as `node bin/signet.mjs` in a child process, against the real worker
  * under Miniflare: keys create → sign → play through the gate → inspect against the worker's JWKS →
- * rotate → delete → inspect refuses, with the reason. Plus help, usage errors and exit codes.
+ * rotate → delete → inspect refuses, with the reason; climit tokens and a viewer's sessions (issue 16).
+ * Plus help, usage errors and exit codes.
  */
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,6 +70,7 @@ describe('signet CLI: help and usage', () => {
   it('answers --help on every command and subcommand, exit 0', async () => {
     const helps = [[], ['--help'], ['-h'], ['keys'], ['keys', '--help'], ['sign', '--help'], ['inspect', '--help'], ['verify', '--help']];
     for (const sub of ['create', 'list', 'get', 'rotate', 'delete']) helps.push(['keys', sub, '--help']);
+    helps.push(['sessions'], ['sessions', '--help'], ['sessions', 'list', '--help'], ['sessions', 'end', '--help']);
     const runs = await Promise.all(helps.map((args) => cli(args, { env: { SIGNET_ADMIN_ID: undefined, SIGNET_ADMIN_SECRET: undefined } })));
     runs.forEach((run, i) => {
       expect(run.code, helps[i]!.join(' ')).toBe(0);
@@ -77,16 +80,21 @@ describe('signet CLI: help and usage', () => {
   });
 
   it("takes its numbers from the gate's configuration and its statuses from the reason table", async () => {
-    const { LIMITS, DEFAULTS } = (await import(new URL('../../src/config.ts', import.meta.url).pathname)) as typeof import('../../src/config');
+    const { LIMITS, DEFAULTS, SESSION_LIMITS } = (await import(new URL('../../src/config.ts', import.meta.url).pathname)) as typeof import('../../src/config');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const [rotate, list, inspectHelp, version, tooLarge] = await Promise.all([
+    const [rotate, list, inspectHelp, version, tooLarge, signHelp, endHelp] = await Promise.all([
       cli(['keys', 'rotate', '--help']),
       cli(['keys', 'list', '--help']),
       cli(['inspect', '--help']),
       cli(['--version']),
       cli(['inspect', `${'a'.repeat(LIMITS.maxTokenBytes)}.b.c`, '--json']),
+      cli(['sign', '--help']),
+      cli(['sessions', 'end', '--help']),
     ]);
     expect(rotate.stdout).toContain(`(default ${LIMITS.defaultGraceSeconds}, at most ${LIMITS.maxGraceSeconds / 86_400} days)`);
+    expect(signHelp.stdout).toContain(`--climit N            at most N playback sessions of the viewer at once (${SESSION_LIMITS.minClimit}-${SESSION_LIMITS.maxClimit})`);
+    expect(signHelp.stdout).toContain(`--viewer-claim NAME   the gate's VIEWER_CLAIM (default ${DEFAULTS.VIEWER_CLAIM})`);
+    expect(endHelp.stdout).toContain(`within SESSION_RENEW_SECONDS (default ${DEFAULTS.SESSION_RENEW_SECONDS} s)`);
     expect(list.stdout).toContain(`[--limit 1-${LIMITS.maxPageLimit}]`);
     expect(inspectHelp.stdout).toContain(`CLOCK_SKEW_SECONDS (default ${DEFAULTS.CLOCK_SKEW_SECONDS})`);
     expect(version.stdout.trim()).toBe(pkg.version);
@@ -116,6 +124,15 @@ describe('signet CLI: help and usage', () => {
       [['sign', 'demo', '--kid', 'k', '--class', 't'], /--class applies to --dialect mux/],
       [['sign', 'demo', '--kid', 'k', '--dialect', 'cloudflare'], /--dialect must be one of fastpix, mux/],
       [['verify', 'a.b.c'], /verify needs --jwks/],
+      [['sign', 'demo', '--kid', 'k', '--climit', '0'], /--climit must be a whole number from 1 to 100, got "0"/],
+      [['sign', 'demo', '--kid', 'k', '--climit', '2.5'], /--climit must be a whole number from 1 to 100/],
+      [['sign', 'demo', '--kid', 'k', '--climit', '2', '--climit-policy', 'evict-newest'], /--climit-policy must be one of refuse, evict-oldest/],
+      [['sign', 'demo', '--kid', 'k', '--climit-policy', 'evict-oldest'], /--climit-policy applies to a token with --climit/],
+      [['sign', 'demo', '--kid', 'k', '--viewer', 'ada', '--claim', 'sub=bob'], /--viewer sets the "sub" claim, which a --claim sets too/],
+      [['sessions', 'frob'], /unknown sessions subcommand "frob" \(list, end\)/],
+      [['sessions', 'list'], /sessions list takes VIEWER/],
+      [['sessions', 'end', 'ada'], /sessions end takes VIEWER ID/],
+      [['sessions', 'list', 'ada', '--bogus'], /Unknown option '--bogus'/],
       [['inspect', 'a.b.c', '--class', 'x'], /--class must be one of v, t, g, s/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
@@ -272,6 +289,74 @@ describe('signet CLI against the worker', () => {
     const asVideo = await cli(['verify', signed.url, '--jwks', jwksUrl(), '--class', 'v']);
     expect(asVideo.code).toBe(1);
     expect(asVideo.stdout).toMatch(/\[audience_mismatch\]/);
+  });
+
+  it('signs climit tokens for one viewer: two play, the third is refused; sessions list shows them, end ends one', async () => {
+    const keyFile = join(scratch, 'climit-key.pem');
+    const { id } = json<{ id: string }>(await cli(['keys', 'create', '--algorithm', 'ES256', '--out', keyFile, '--json']));
+    // A viewer that only survives the path percent-encoded: a slash, a hash, an at sign.
+    const viewer = 'team/ada#1@example.com';
+    type Signed = { url: string; token: string; climit: number; climitPolicy: string; viewerClaim: string; viewer: string };
+    const signScreen = async (jti: string) => json<Signed>(await cli(['sign', 'demo', '--kid', id, '--key-file', keyFile, '--climit', '2', '--viewer', viewer, '--claim', `jti=${jti}`, '--json']));
+    const [a, b, c] = await Promise.all([signScreen('screen-a'), signScreen('screen-b'), signScreen('screen-c')]);
+    expect(a).toMatchObject({ climit: 2, climitPolicy: 'refuse', viewerClaim: 'sub', viewer });
+    expect(JSON.parse(Buffer.from(a.token.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: viewer, climit: 2, jti: 'screen-a' });
+    const human = await cli(['sign', 'demo', '--kid', id, '--key-file', keyFile, '--climit', '3', '--climit-policy', 'evict-oldest', '--viewer', 'bob']);
+    expect(human.stdout).toMatch(/^limit: +3 streams at once for viewer "bob" \(claim sub\), the oldest ended beyond it$/m);
+
+    const reasonOf = async (response: Response) => ((await response.json()) as { error: { reason: string; description: string } }).error;
+    expect((await fetch(a.url)).status).toBe(200);
+    expect((await fetch(b.url)).status).toBe(200);
+    const third = await fetch(c.url);
+    expect(third.status).toBe(403);
+    const refusal = await reasonOf(third);
+    expect(refusal.reason).toBe('stream_limit_reached');
+    expect(refusal.description).toMatch(/already plays 2 streams/);
+
+    const listed = json<{ viewer: string; data: Array<{ id: string; playbackId: string }> }>(await cli(['sessions', 'list', viewer, '--json']));
+    expect(listed.viewer).toBe(viewer);
+    expect(listed.data.map((s) => [s.id, s.playbackId])).toEqual([
+      ['screen-a', 'demo'],
+      ['screen-b', 'demo'],
+    ]);
+    const text = await cli(['sessions', 'list', viewer]);
+    expect(text.stdout).toMatch(/^screen-a  demo  started \S+  last seen \S+  lease ends \S+/m);
+    expect(text.stdout).toMatch(/2 active sessions of "team\/ada#1@example.com"/);
+    expect((await cli(['sessions', 'list', 'nobody'])).stdout).toMatch(/\(no active sessions\)\n0 active sessions of "nobody"/);
+
+    // end one: its token cannot start it again, and the freed screen admits the third
+    const ended = await cli(['sessions', 'end', viewer, 'screen-a']);
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(ended.stdout).toMatch(/^ended session screen-a of "team\/ada#1@example.com"/);
+    expect(await reasonOf(await fetch(a.url))).toMatchObject({ reason: 'session_ended' });
+    expect((await fetch(c.url)).status).toBe(200);
+    expect(json<{ data: Array<{ id: string }> }>(await cli(['sessions', 'list', viewer, '--json'])).data.map((s) => s.id)).toEqual(['screen-b', 'screen-c']);
+    // ending it again: exit 1 with the API's reason
+    const again = await cli(['sessions', 'end', viewer, 'screen-a', '--json']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr)).toMatchObject({ ok: false, error: { kind: 'api', status: 404, reason: 'not_found' } });
+  });
+
+  it('refuses, as a usage error, a climit token the gate would refuse for its viewer', async () => {
+    const keyFile = join(scratch, 'usage-key.pem');
+    writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const cases: Array<[string[], RegExp]> = [
+      [['--climit', '2'], /must name its viewer in the "sub" claim.*\[ERR_SIGN_CLIMIT\]/],
+      [['--climit', '2', '--viewer-claim', 'uid', '--claim', 'sub=ada'], /must name its viewer in the "uid" claim.*\[ERR_SIGN_CLIMIT\]/],
+      [['--climit', '2', '--dialect', 'mux'], /viewerClaim "sub" is the playback ID in the mux dialect.*\[ERR_SIGN_CLIMIT\]/],
+      [['--climit', '2', '--dialect', 'mux', '--viewer', 'ada'], /claims must not set "sub".*mux dialect.*\[ERR_SIGN_RESERVED_CLAIM\]/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(['sign', 'demo', '--kid', 'k1', '--key-file', keyFile, ...args])));
+    runs.forEach((run, i) => {
+      expect(run.code, cases[i]![0].join(' ')).toBe(2);
+      expect(run.stderr, cases[i]![0].join(' ')).toMatch(cases[i]![1]);
+    });
+    // Mux with the viewer in uid (a gate deployed with VIEWER_CLAIM = "uid")
+    const mux = json<{ token: string; viewerClaim: string; viewer: string }>(
+      await cli(['sign', 'demo', '--kid', 'k1', '--key-file', keyFile, '--dialect', 'mux', '--climit', '2', '--viewer-claim', 'uid', '--viewer', 'ada', '--json']),
+    );
+    expect(mux).toMatchObject({ viewerClaim: 'uid', viewer: 'ada' });
+    expect(JSON.parse(Buffer.from(mux.token.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: 'demo', aud: 'v', uid: 'ada', climit: 2 });
   });
 
   it('never writes a key file it was not asked for', () => {

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { importSigningKey, playbackUrl, resourceClassFor, SigningError, signPlaybackToken, type Algorithm } from '../../src/sign/index.js';
+import { SESSION_LIMITS } from '../../src/config.js';
+import { streamLimitOf } from '../../src/sessions/claims.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadGate, type TokenKey } from './gate';
@@ -102,9 +104,14 @@ describe('signPlaybackToken', () => {
     const key = await keyPair('ES256');
     const token = await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', claims: { jti: 'session-1', groups: ['premium'] }, now: NOW });
     expect(decodeJwt(token)).toMatchObject({ jti: 'session-1', groups: ['premium'] });
-    for (const claim of ['exp', 'kid', 'aud', 'sub', 'iat']) {
-      expect(await codeOf(signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', claims: { [claim]: 1 } }))).toBe('ERR_SIGN_RESERVED_CLAIM');
+    for (const claim of ['exp', 'kid', 'aud', 'iat', 'climit', 'climitPolicy']) {
+      expect(await codeOf(signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', claims: { [claim]: 1 } })), claim).toBe('ERR_SIGN_RESERVED_CLAIM');
     }
+    // sub is the playback ID in the Mux dialect only; a FastPix token may name its subject (the viewer)
+    expect(await codeOf(signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', dialect: 'mux', claims: { sub: 'ada' } }))).toBe('ERR_SIGN_RESERVED_CLAIM');
+    const withSubject = await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', claims: { sub: 'ada' }, now: NOW });
+    expect(decodeJwt(withSubject)).toMatchObject({ sub: 'ada', aud: 'media:demo' });
+    await expect(gateAccepts(withSubject, 'k1', key.gateKey, 'demo', 'v')).resolves.toBeDefined();
     expect(await codeOf(signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', claims: { padding: 'x'.repeat(9000) } }))).toBe('ERR_SIGN_TOKEN_TOO_LARGE');
   });
 
@@ -171,6 +178,65 @@ describe('signPlaybackToken', () => {
   });
 });
 
+describe('signPlaybackToken: concurrent-stream limits (climit)', () => {
+  const limitOf = (token: string, viewerClaim = 'sub') => streamLimitOf(decodeJwt(token) as Record<string, unknown>, viewerClaim);
+
+  it.each<[string, Record<string, unknown>, string, { viewer: string; climit: number; evictOldest: boolean }]>([
+    ['FastPix, the viewer in sub', { climit: 2, claims: { sub: 'ada' } }, 'sub', { viewer: 'ada', climit: 2, evictOldest: false }],
+    ['the lowest limit', { climit: SESSION_LIMITS.minClimit, claims: { sub: 'ada' } }, 'sub', { viewer: 'ada', climit: SESSION_LIMITS.minClimit, evictOldest: false }],
+    ['the highest limit, evict-oldest', { climit: SESSION_LIMITS.maxClimit, climitPolicy: 'evict-oldest', claims: { sub: 'ada' } }, 'sub', { viewer: 'ada', climit: SESSION_LIMITS.maxClimit, evictOldest: true }],
+    ['refuse, said explicitly', { climit: 3, climitPolicy: 'refuse', claims: { sub: 'ada' } }, 'sub', { viewer: 'ada', climit: 3, evictOldest: false }],
+    ['FastPix, the viewer in uid', { climit: 2, viewerClaim: 'uid', claims: { uid: 'ada@example.com' } }, 'uid', { viewer: 'ada@example.com', climit: 2, evictOldest: false }],
+    ['Mux, the viewer in uid', { dialect: 'mux', climit: 2, viewerClaim: 'uid', claims: { uid: 'ada' } }, 'uid', { viewer: 'ada', climit: 2, evictOldest: false }],
+  ])('signs a limited token the gate parses and limits: %s', async (_name, patch, viewerClaim, limit) => {
+    const key = await keyPair('ES256');
+    const token = await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', now: NOW, ...patch });
+    const payload = decodeJwt(token);
+    expect(payload.climit).toBe(patch.climit);
+    expect(payload.climitPolicy).toBe(patch.climitPolicy);
+    expect(limitOf(token, viewerClaim)).toEqual(limit);
+    await expect(gateAccepts(token, 'k1', key.gateKey, 'demo', 'v')).resolves.toBeDefined();
+  });
+
+  it('writes no climit claims when none is asked for', async () => {
+    const key = await keyPair('ES256');
+    const token = await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', viewerClaim: 'uid', now: NOW });
+    expect(decodeJwt(token)).not.toHaveProperty('climit');
+    expect(decodeJwt(token)).not.toHaveProperty('climitPolicy');
+    expect(limitOf(token)).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a limit of 0', { climit: SESSION_LIMITS.minClimit - 1, claims: { sub: 'ada' } }, 'climit'],
+    ['a limit over the most', { climit: SESSION_LIMITS.maxClimit + 1, claims: { sub: 'ada' } }, 'climit'],
+    ['a fractional limit', { climit: 1.5, claims: { sub: 'ada' } }, 'climit'],
+    ['a limit as a string', { climit: '2', claims: { sub: 'ada' } }, 'climit'],
+    ['an unknown policy', { climit: 2, climitPolicy: 'evict-newest', claims: { sub: 'ada' } }, 'climitPolicy'],
+    ['a policy without a limit', { climitPolicy: 'evict-oldest', claims: { sub: 'ada' } }, 'climitPolicy'],
+    ['no viewer', { climit: 2 }, 'claims'],
+    ['an empty viewer', { climit: 2, claims: { sub: '' } }, 'claims'],
+    ['a viewer that is no string', { climit: 2, viewerClaim: 'uid', claims: { uid: 42 } }, 'claims'],
+    ['a viewer too long for the gate', { climit: 2, claims: { sub: 'v'.repeat(SESSION_LIMITS.maxIdLength + 1) } }, 'claims'],
+    ['the viewer in another claim than viewerClaim', { climit: 2, viewerClaim: 'uid', claims: { sub: 'ada' } }, 'claims'],
+    ['Mux with the default viewer claim (sub is the playback ID)', { dialect: 'mux', climit: 2, claims: { uid: 'ada' } }, 'viewerClaim'],
+    ['a viewer claim set from the options', { climit: 2, viewerClaim: 'aud' }, 'viewerClaim'],
+    ['a viewer claim the gate cannot be configured with', { climit: 2, viewerClaim: 'a b', claims: { 'a b': 'ada' } }, 'viewerClaim'],
+  ])('refuses %s with ERR_SIGN_CLIMIT, naming the option', async (_name, patch, option) => {
+    const key = await keyPair('ES256');
+    const error = await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', now: NOW, ...patch } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SigningError);
+    expect(error).toMatchObject({ code: 'ERR_SIGN_CLIMIT', option });
+  });
+
+  it("says the gate's reason and rule", async () => {
+    const key = await keyPair('ES256');
+    const error = (await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', climit: 2 }).catch((e: unknown) => e)) as SigningError;
+    expect(error.message).toBe('The gate would refuse this token as token_malformed: A token with "climit" must name its viewer in the "sub" claim (a string).');
+    const range = (await signPlaybackToken({ privateKey: key.pem, keyId: 'k1', playbackId: 'demo', climit: 0, claims: { sub: 'ada' } }).catch((e: unknown) => e)) as SigningError;
+    expect(range.message).toContain(`from ${SESSION_LIMITS.minClimit} to ${SESSION_LIMITS.maxClimit}`);
+  });
+});
+
 describe('the package as built', () => {
   it('exports the built helper and inspector, with generated types, and no hand-written copy', async () => {
     for (const entry of ['./sign', './sign/inspect'] as const) {
@@ -179,7 +245,7 @@ describe('the package as built', () => {
     }
     expect(existsSync(join(ROOT, 'src/sign/index.js')) || existsSync(join(ROOT, 'src/sign/index.d.ts'))).toBe(false);
     const helper = (await import(pathToFileURL(built('./sign')).href)) as typeof import('../../src/sign/index');
-    expect(Object.keys(helper).sort()).toEqual(['ALGORITHMS', 'DIALECTS', 'KID_LOCATIONS', 'RESOURCE_CLASSES', 'SigningError', 'importSigningKey', 'playbackUrl', 'resourceClassFor', 'signPlaybackToken']);
+    expect(Object.keys(helper).sort()).toEqual(['ALGORITHMS', 'CLIMIT_POLICIES', 'DIALECTS', 'KID_LOCATIONS', 'RESOURCE_CLASSES', 'SigningError', 'importSigningKey', 'playbackUrl', 'resourceClassFor', 'signPlaybackToken']);
     const key = await keyPair('ES256');
     const token = await helper.signPlaybackToken({ privateKey: key.adminApiForm, keyId: 'k1', playbackId: 'demo', now: NOW });
     await expect(gateAccepts(token, 'k1', key.gateKey, 'demo', 'v')).resolves.toBeDefined();

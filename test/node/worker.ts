@@ -33,7 +33,8 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
     compatibilityDate: '2026-04-20',
     compatibilityFlags: ['nodejs_compat'],
     kvNamespaces: ['KEYS'],
-    durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true } },
+    // As wrangler.toml binds them: the key registry, and one viewer-sessions object per viewer (issue 16).
+    durableObjects: { REGISTRY: { className: 'KeyRegistry', useSQLite: true }, SESSIONS: { className: 'ViewerSessions', useSQLite: true } },
     bindings: {
       ADMIN_TOKEN_ID: ADMIN.id,
       ADMIN_TOKEN_SECRET: ADMIN.secret,

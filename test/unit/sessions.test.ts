@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SESSION_LIMITS } from '../../src/config';
-import { sessionIdOf, streamLimitOf } from '../../src/sessions/claims';
+import { sessionIdOf, streamLimitOf, viewerRefOf } from '../../src/sessions/claims';
 import { SessionLeases, type SessionStore } from '../../src/sessions/leases';
 import type { AdmitResult, RenewResult } from '../../src/sessions/viewer-sessions';
 
@@ -56,6 +56,14 @@ describe('sessionIdOf', () => {
     expect(await sessionIdOf('a.b.c', undefined)).toBe(one);
     expect(await sessionIdOf('a.b.d', undefined)).not.toBe(one);
   });
+
+  it('names a viewer by a reference that carries no part of the name (what grants and object names hold)', async () => {
+    const ref = await viewerRefOf('ada@example.com');
+    expect(ref).toMatch(/^v-[A-Za-z0-9_-]{22}$/);
+    expect(ref).not.toContain('ada');
+    expect(await viewerRefOf('ada@example.com')).toBe(ref);
+    expect(await viewerRefOf('ada@example.org')).not.toBe(ref);
+  });
 });
 
 /** A store that answers from the scripts given and counts its calls; `down` makes every call reject. */
@@ -82,7 +90,8 @@ const LEASE = 60_000;
 const RENEW = 20_000;
 const T0 = Date.now();
 const limit = { viewer: 'u1', climit: 2, evictOldest: false };
-const admitted = (leaseEndsAtMs: number): AdmitResult => ({ ok: true, admitted: 'new', leaseEndsAtMs, evicted: [] });
+const admitted = (leaseEndsAtMs: number, evicted: string[] = []): AdmitResult => ({ ok: true, admitted: 'new', leaseEndsAtMs, evicted });
+const noWait = () => {};
 
 async function reason(run: Promise<unknown>): Promise<string> {
   try {
@@ -94,14 +103,25 @@ async function reason(run: Promise<unknown>): Promise<string> {
 }
 
 describe('SessionLeases', () => {
-  it('asks the object once per renew interval when a session is reopened', async () => {
+  it('reopening a session it admitted is answered from memory, its lease renewed in the background once per interval', async () => {
     const store = scripted(() => admitted(T0 + LEASE));
     const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
-    expect(await leases.open(limit, 's1', 'P', undefined, T0)).toBe('asked');
-    for (const at of [T0 + 1, T0 + RENEW - 1]) expect(await leases.open(limit, 's1', 'P', undefined, at)).toBe('remembered');
-    expect(store.admits).toBe(1);
-    expect(await reason(leases.open(limit, 's1', 'P', undefined, T0 + RENEW))).toBe('ok');
-    expect(store.admits).toBe(2);
+    expect(await leases.open('u1', limit, 's1', 'P', undefined, T0, noWait)).toBe('asked');
+    for (const at of [T0 + 1, T0 + RENEW - 1]) expect(await leases.open('u1', limit, 's1', 'P', undefined, at, noWait)).toBe('remembered');
+    expect([store.admits, store.renews]).toEqual([1, 0]);
+    const background: Promise<unknown>[] = [];
+    expect(await leases.open('u1', limit, 's1', 'P', undefined, T0 + RENEW, (p) => background.push(p))).toBe('asked');
+    await Promise.all(background);
+    expect([store.admits, store.renews]).toEqual([1, 1]);
+  });
+
+  it('refuses at once, in the isolate that admitted the newer one, the sessions an evict-oldest admission ended', async () => {
+    const store = scripted((id) => admitted(T0 + LEASE, id === 'new' ? ['old'] : []));
+    const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
+    await leases.open('u1', limit, 'old', 'P', undefined, T0, noWait);
+    await leases.open('u1', { ...limit, evictOldest: true }, 'new', 'P', undefined, T0 + 1, noWait);
+    expect(await reason(leases.check('u1', 'old', T0 + 2, noWait))).toBe('session_ended');
+    expect(store.renews).toBe(0);
   });
 
   it('answers grants from the remembered verdict, renews a stale one off the response path, and refuses once the object says ended', async () => {
@@ -116,7 +136,7 @@ describe('SessionLeases', () => {
       return new Promise<RenewResult>((resolve) => (answer = resolve));
     };
     const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
-    await leases.open(limit, 's1', 'P', undefined, T0);
+    await leases.open('u1', limit, 's1', 'P', undefined, T0, noWait);
     const background: Promise<unknown>[] = [];
     const waitUntil = (promise: Promise<unknown>) => background.push(promise);
     expect(await reason(leases.check('u1', 's1', T0 + RENEW - 1, waitUntil))).toBe('ok');
@@ -147,41 +167,51 @@ describe('SessionLeases', () => {
 
   it('refuses a session beyond the limit and an evicted one, with the reasons the gate answers', async () => {
     const full = new SessionLeases(scripted(() => ({ ok: false, reason: 'stream_limit_reached', playing: 2, nextLeaseEndsAtMs: T0 + 5_000 })), LEASE, RENEW, () => T0);
-    const refused = full.open(limit, 's3', 'P', undefined, T0);
+    const refused = full.open('u1', limit, 's3', 'P', undefined, T0, noWait);
     await expect(refused).rejects.toMatchObject({ reason: 'stream_limit_reached' });
-    await expect(full.open(limit, 's3', 'P', undefined, T0)).rejects.toThrow(/plays 2 streams at once.*climit 2.*next lease ends at/);
+    await expect(full.open('u1', limit, 's3', 'P', undefined, T0, noWait)).rejects.toThrow(/plays 2 streams at once.*climit 2.*next lease ends at/);
     const evicted = new SessionLeases(scripted(() => ({ ok: false, reason: 'session_ended' })), LEASE, RENEW, () => T0);
-    expect(await reason(evicted.open(limit, 's1', 'P', undefined, T0))).toBe('session_ended');
+    expect(await reason(evicted.open('u1', limit, 's1', 'P', undefined, T0, noWait))).toBe('session_ended');
   });
 
   it('fails closed when the object is unreachable, except for a session it saw admitted, until that lease ends', async () => {
     const store = scripted(() => admitted(T0 + LEASE), () => ({ alive: true, leaseEndsAtMs: T0 + LEASE }));
     const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
-    await leases.open(limit, 's1', 'P', undefined, T0);
+    await leases.open('u1', limit, 's1', 'P', undefined, T0, noWait);
     store.down = true;
-    expect(await reason(leases.open(limit, 's2', 'P', undefined, T0 + 1))).toBe('sessions_unavailable');
+    expect(await reason(leases.open('u1', limit, 's2', 'P', undefined, T0 + 1, noWait))).toBe('sessions_unavailable');
     const background: Promise<unknown>[] = [];
     expect(await reason(leases.check('u1', 's1', T0 + RENEW + 1, (p) => background.push(p)))).toBe('ok');
     await Promise.all(background); // the failed renewal keeps the verdict
-    expect(await reason(leases.open(limit, 's1', 'P', undefined, T0 + LEASE - 1))).toBe('ok');
+    expect(await reason(leases.open('u1', limit, 's1', 'P', undefined, T0 + LEASE - 1, noWait))).toBe('ok');
     expect(await reason(leases.check('u1', 's1', T0 + LEASE - 1, () => {}))).toBe('ok');
     expect(await reason(leases.check('u1', 's1', T0 + LEASE, () => {}))).toBe('sessions_unavailable');
-    expect(await reason(new SessionLeases(undefined, LEASE, RENEW, () => T0).open(limit, 's1', 'P', undefined, T0))).toBe('sessions_unavailable');
+    expect(await reason(new SessionLeases(undefined, LEASE, RENEW, () => T0).open('u1', limit, 's1', 'P', undefined, T0, noWait))).toBe('sessions_unavailable');
   });
 
   it('refuses a session the admin API ended in this isolate at once', async () => {
     const leases = new SessionLeases(scripted(() => admitted(T0 + LEASE)), LEASE, RENEW, () => T0);
-    await leases.open(limit, 's1', 'P', undefined, T0);
+    await leases.open('u1', limit, 's1', 'P', undefined, T0, noWait);
     leases.forget('u1', 's1');
     expect(await reason(leases.check('u1', 's1', T0 + 1, () => {}))).toBe('session_ended');
-    expect(await reason(leases.open(limit, 's1', 'P', undefined, T0 + 1))).toBe('session_ended');
+    expect(await reason(leases.open('u1', limit, 's1', 'P', undefined, T0 + 1, noWait))).toBe('session_ended');
   });
 
-  it('keeps viewers apart even when one viewer name ends like another\'s key', async () => {
+  it('keeps viewers apart: a verdict for one viewer reference says nothing of another\'s session of the same id', async () => {
     const store = scripted(() => admitted(T0 + LEASE), () => ({ alive: false, reason: 'ended' }));
     const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
-    await leases.open({ ...limit, viewer: 'a' }, 'b\nc', 'P', undefined, T0);
-    expect(await reason(leases.check('a\nb', 'c', T0, () => {}))).toBe('session_ended'); // asked the object: not the remembered one
+    await leases.open(await viewerRefOf('a'), limit, 's1', 'P', undefined, T0, noWait);
+    expect(await reason(leases.check(await viewerRefOf('b'), 's1', T0, noWait))).toBe('session_ended'); // asked the object
     expect(store.renews).toBe(1);
+  });
+
+  it('asks again about a session that lapsed here: another isolate may have admitted it anew', async () => {
+    let answer: RenewResult = { alive: false, reason: 'unknown' };
+    const store = scripted(() => admitted(T0 + LEASE), () => answer);
+    const leases = new SessionLeases(store, LEASE, RENEW, () => T0);
+    await expect(leases.check('u1', 's1', T0, noWait)).rejects.toThrow(/lapsed/);
+    answer = { alive: true, leaseEndsAtMs: T0 + LEASE };
+    expect(await reason(leases.check('u1', 's1', T0 + 1, noWait))).toBe('ok');
+    expect(store.renews).toBe(2);
   });
 });
