@@ -3,18 +3,10 @@
  * what plays now, and ending one screen.
  */
 import { DEFAULTS } from '../config';
+import type { SessionView } from '../sessions/viewer-sessions';
 import { adminClient } from './admin';
 import { HELP } from './help';
 import { CONNECTION_OPTIONS, parse, UsageError, type Output } from './io';
-
-interface SessionView {
-  id: string;
-  playbackId: string;
-  startedAt: string;
-  lastSeenAt: string;
-  leaseEndsAt: string;
-  network?: string;
-}
 
 const describeSession = (s: SessionView) =>
   [s.id, s.playbackId, `started ${s.startedAt}`, `last seen ${s.lastSeenAt}`, `lease ends ${s.leaseEndsAt}`, s.network && `network ${s.network}`].filter(Boolean).join('  ');

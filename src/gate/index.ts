@@ -130,7 +130,9 @@ export function createGate(deps: GateDeps): Gate {
     await enforceRestrictions(request, { kv: deps.kv, policies: deps.policies, ttlSeconds: config.keyCacheTtlSeconds }, path, nowMs, authorization);
 
     // 4b. screens (issue 16): only now, so a request refused above takes no session's slot
-    facts.session = await screens(authorization, path, request, nowMs, ctx);
+    if (authorization.limit || authorization.grant.session) {
+      if ((await screens(authorization, path, request, nowMs, ctx)) === 'asked') facts.session = 'asked';
+    }
     let query = url.originQuery;
     if (path.kind === 'thumbnail' || path.kind === 'gif') {
       // Signed image parameters (issue 8): pinned values win, conflicts are refused, bounds enforced.

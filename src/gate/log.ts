@@ -13,8 +13,8 @@ export interface DecisionFacts {
   credential?: string;
   /** What the edge cache did for an allowed request: hit, stored, miss or bypass. */
   cache?: string;
-  /** A limited session's request (issue 16): whether the viewer's Durable Object was asked, or the isolate's verdict sufficed. */
-  session?: string;
+  /** A limited session's request that asked the viewer's Durable Object (issue 16): "asked"; absent when the isolate's verdict sufficed. */
+  session?: 'asked';
 }
 
 export function logDecision(facts: DecisionFacts, status: number, durationMs: number): void {
