@@ -19,7 +19,7 @@ import { resolveImageParams } from '../media/image-params';
 import { viewerCacheControl } from '../origin/cache-policy';
 import { CACHE_STATUS, type EdgeCache } from '../origin/edge-cache';
 import { mediaHeaders, originRequestHeaders, originTarget, type OriginRequest } from '../origin/fetch';
-import { viewerNetwork } from '../policy/network';
+import { networkOfRequest } from '../policy/network';
 import type { PolicyCache } from '../policy/cache';
 import { sessionIdOf, streamLimitOf, viewerRefOf, type StreamLimit } from '../sessions/claims';
 import type { SessionConsult, SessionLeases } from '../sessions/leases';
@@ -241,7 +241,7 @@ export function createGate(deps: GateDeps): Gate {
     if (limit) {
       if (path.resourceClass !== 'v') return undefined;
       const [viewerRef, id] = await Promise.all([viewerRefOf(limit.viewer), sessionIdOf(limit.token, grant.jti)]);
-      const consult = await deps.sessions.open(viewerRef, limit, id, path.playbackId, networkOf(request), nowMs, waitUntil);
+      const consult = await deps.sessions.open(viewerRef, limit, id, path.playbackId, networkOfRequest(request), nowMs, waitUntil);
       grant.session = { viewerRef, id };
       return consult;
     }
@@ -283,17 +283,6 @@ function streamMedia(media: Response, method: string, authorization: Authorizati
     return new Response(null, { status: media.status, headers });
   }
   return new Response(media.body, { status: media.status, headers });
-}
-
-/** The viewer network (/24, /48) of a request, for the session list of the admin API; none when unknown. */
-function networkOf(request: Request): string | undefined {
-  const ip = request.headers.get('CF-Connecting-IP');
-  if (!ip) return undefined;
-  try {
-    return viewerNetwork(ip);
-  } catch {
-    return undefined;
-  }
 }
 
 function traced(error: unknown, kid: string | undefined): unknown {

@@ -11,7 +11,7 @@ import { LIMITS } from '../config';
 import { Refusal } from '../errors';
 import type { PolicyCache } from '../policy/cache';
 import { evaluatePolicy, GROUPS_CHECKED_AT_GRANT } from '../policy/evaluate';
-import { InvalidViewerAddress, viewerNetwork } from '../policy/network';
+import { networkOfRequest, viewerIp } from '../policy/network';
 import { evaluateAccessRules, parseAccessRules } from '../token/access-rules';
 import { TokenRefusal } from '../token/refusal';
 import type { Authorization } from './index';
@@ -23,8 +23,7 @@ export interface RestrictionDeps {
   ttlSeconds: number;
 }
 
-/** CF-Connecting-IP and request.cf are set by Cloudflare's edge. */
-const viewerIp = (request: Request) => request.headers.get('CF-Connecting-IP');
+/** request.cf is set by Cloudflare's edge. */
 
 function viewerCountry(request: Request): string | null {
   const cf = (request as Request & { cf?: { country?: unknown } }).cf;
@@ -53,23 +52,15 @@ export async function enforceRestrictions(request: Request, deps: RestrictionDep
   }
   const boundNetwork = authorization.presentedGrant === undefined ? undefined : authorization.grant.network;
   if (boundNetwork !== undefined || (policy?.bindToViewerNetwork && authorization.presentedGrant !== undefined)) {
-    const here = networkOf(viewerIp(request));
+    const here = networkOfRequest(request);
     if (boundNetwork === undefined || here !== boundNetwork) {
       throw new Refusal('grant_invalid', 'This grant is bound to another network; reload the playlist with a fresh token.');
     }
   } else if (policy?.bindToViewerNetwork) {
-    const here = networkOf(viewerIp(request));
+    const here = networkOfRequest(request);
     if (here === undefined) throw new Refusal('access_denied', 'This playback ID binds playback to the viewer network, and the viewer address is unknown.');
     authorization.grant.network = here;
   }
 }
 
-function networkOf(ip: string | null): string | undefined {
-  if (!ip) return undefined;
-  try {
-    return viewerNetwork(ip);
-  } catch (error) {
-    if (error instanceof InvalidViewerAddress) return undefined;
-    throw error;
-  }
-}
+

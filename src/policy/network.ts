@@ -34,3 +34,21 @@ export function viewerNetwork(ip: string): string {
   const length = address.version === 4 ? POLICY_LIMITS.viewerNetworkPrefixV4 : POLICY_LIMITS.viewerNetworkPrefixV6;
   return `${formatIp({ version: address.version, bytes: maskBytes(address.bytes, length) })}/${length}`;
 }
+
+/** The viewer's address: CF-Connecting-IP, which Cloudflare's edge sets on every request. */
+export const viewerIp = (request: Request) => request.headers.get('CF-Connecting-IP');
+
+/**
+ * The viewer network of a request (CF-Connecting-IP, set by Cloudflare's edge), or undefined when
+ * the address is absent or not an IP address.
+ */
+export function networkOfRequest(request: Request): string | undefined {
+  const ip = viewerIp(request);
+  if (!ip) return undefined;
+  try {
+    return viewerNetwork(ip);
+  } catch (error) {
+    if (error instanceof InvalidViewerAddress) return undefined;
+    throw error;
+  }
+}

@@ -59,8 +59,6 @@ type WaitUntil = (promise: Promise<unknown>) => void;
 export class SessionLeases {
   private readonly verdicts = new IsolateCache<Verdict>(SESSION_LIMITS.verdictMaxEntries);
   private readonly renewing = new Set<string>();
-  /** Calls made to the viewers' objects (tests and the benchmark count them). */
-  calls = 0;
 
   constructor(
     private readonly store: SessionStore | undefined,
@@ -82,7 +80,6 @@ export class SessionLeases {
     let result: AdmitResult;
     try {
       if (!this.store) throw new Error('no SESSIONS binding');
-      this.calls++;
       result = await this.store.admit(viewerRef, { sessionId, playbackId, climit: limit.climit, evictOldest: limit.evictOldest, network, nowMs, leaseMs: this.leaseMs });
     } catch {
       throw unavailable();
@@ -133,7 +130,6 @@ export class SessionLeases {
     let result: RenewResult;
     try {
       if (!this.store) throw new Error('no SESSIONS binding');
-      this.calls++;
       result = await this.store.renew(viewerRef, sessionId, nowMs, this.leaseMs);
     } catch {
       return 'unreachable'; // the verdict stays: an alive session plays on until its lease ends

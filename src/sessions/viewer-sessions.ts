@@ -138,17 +138,7 @@ export class ViewerSessions extends DurableObject<Env> {
       this.prune(nowMs);
       const known = this.row(sessionId);
       if (known?.ended_at != null) return { ok: false, reason: 'session_ended' };
-      if (known && known.lease_ends_at > nowMs) {
-        const leaseEndsAtMs = Math.max(known.lease_ends_at, nowMs + leaseMs);
-        this.sql.exec(
-          `UPDATE sessions SET last_seen_at = ?, lease_ends_at = ?, network = coalesce(?, network) WHERE id = ?`,
-          nowMs,
-          leaseEndsAtMs,
-          network ?? null,
-          sessionId,
-        );
-        return { ok: true, admitted: 'continued', leaseEndsAtMs, evicted: [] };
-      }
+      if (known && known.lease_ends_at > nowMs) return { ok: true, admitted: 'continued', leaseEndsAtMs: this.extend(known, nowMs, leaseMs, network), evicted: [] };
       // New, or lapsed by lease expiry (then it starts again, counted like any new session).
       const active = this.active(nowMs);
       const evicted: string[] = [];
@@ -185,9 +175,7 @@ export class ViewerSessions extends DurableObject<Env> {
       const known = this.row(sessionId);
       if (known?.ended_at != null) return { alive: false, reason: 'ended' };
       if (!known || known.lease_ends_at <= nowMs) return { alive: false, reason: 'unknown' };
-      const leaseEndsAtMs = Math.max(known.lease_ends_at, nowMs + leaseMs);
-      this.sql.exec(`UPDATE sessions SET last_seen_at = ?, lease_ends_at = ? WHERE id = ?`, nowMs, leaseEndsAtMs, sessionId);
-      return { alive: true, leaseEndsAtMs };
+      return { alive: true, leaseEndsAtMs: this.extend(known, nowMs, leaseMs, undefined) };
     });
   }
 
@@ -210,6 +198,13 @@ export class ViewerSessions extends DurableObject<Env> {
       this.sql.exec(`UPDATE sessions SET ended_at = ?, lease_ends_at = ? WHERE id = ?`, nowMs, nowMs, sessionId);
       return true;
     });
+  }
+
+  /** Extends an active session's lease (never shortening it: an edge with a slower clock cannot cut it) and notes it seen now. */
+  private extend(known: SessionRow, nowMs: number, leaseMs: number, network: string | undefined): number {
+    const leaseEndsAtMs = Math.max(known.lease_ends_at, nowMs + leaseMs);
+    this.sql.exec(`UPDATE sessions SET last_seen_at = ?, lease_ends_at = ?, network = coalesce(?, network) WHERE id = ?`, nowMs, leaseEndsAtMs, network ?? null, known.id);
+    return leaseEndsAtMs;
   }
 
   private row(sessionId: string): SessionRow | undefined {
